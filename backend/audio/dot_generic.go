@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package audio
+
+// dot returns the inner product of a and b (same length, a multiple of 8).
+func dot(a, b []float32) float32 { return dotScalar(a, b) }
