@@ -1,0 +1,253 @@
+package tts_test
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"neko/backend/audio"
+	"neko/backend/testutil"
+	"neko/backend/tts"
+)
+
+const sltVoiceDir = "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"
+
+func requireFestival(tb testing.TB) {
+	tb.Helper()
+	testutil.RequireTool(tb, "festival")
+	testutil.RequireFile(tb, sltVoiceDir)
+}
+
+// level returns duration in seconds, RMS in dBFS and peak of samples.
+func level(s []int16, rate int) (secs, rmsDB float64, peak int) {
+	var sum float64
+	for _, v := range s {
+		f := float64(v)
+		sum += f * f
+		if a := int(math.Abs(f)); a > peak {
+			peak = a
+		}
+	}
+	rms := math.Sqrt(sum / float64(max(1, len(s))))
+	return float64(len(s)) / float64(rate), 20 * math.Log10(rms/32768+1e-12), peak
+}
+
+func checkSpeech(t *testing.T, s []int16, rate, wantRate int, minSecs, maxSecs float64) {
+	t.Helper()
+	if rate != wantRate {
+		t.Fatalf("rate %d, want %d", rate, wantRate)
+	}
+	secs, db, peak := level(s, rate)
+	t.Logf("%.2f s, RMS %.1f dBFS, peak %d", secs, db, peak)
+	if secs < minSecs || secs > maxSecs {
+		t.Errorf("duration %.2f s outside [%.1f, %.1f]", secs, minSecs, maxSecs)
+	}
+	if db < -35 || db > -3 {
+		t.Errorf("RMS %.1f dBFS is not a speaking level", db)
+	}
+	if peak >= 32767 {
+		t.Errorf("clipped")
+	}
+}
+
+func TestOfflineFestivalEnglish(t *testing.T) {
+	requireFestival(t)
+	o := tts.NewOffline(tts.OfflineConfig{})
+	defer o.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := o.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, rate, err := o.Synthesize(ctx, `The quick brown fox said "hello" to the lazy dog.`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSpeech(t, s, rate, 32000, 1.5, 6)
+}
+
+func TestOfflineEspeakOtherLanguages(t *testing.T) {
+	testutil.RequireTool(t, "espeak-ng")
+	o := tts.NewOffline(tts.OfflineConfig{})
+	defer o.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, text := range []string{"你好，今天天气很好。", "こんにちは、元気ですか。", "Привет, как дела?"} {
+		s, rate, err := o.Synthesize(ctx, text)
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		checkSpeech(t, s, rate, 22050, 0.6, 6)
+	}
+}
+
+// TestOfflineSpeechIsRecognised speaks a sentence through the whole worker
+// (festival, clause streaming, 48 kHz resampling) and checks pocketsphinx
+// hears the words.
+func TestOfflineSpeechIsRecognised(t *testing.T) {
+	requireFestival(t)
+	ps := testutil.RequireTool(t, "pocketsphinx_continuous")
+	w := tts.NewWorker(tts.NewOffline(tts.OfflineConfig{}), tts.WorkerConfig{ReadyTimeout: 30 * time.Second})
+	runWorker(t, w)
+	expectReady(t, w)
+	w.Speak("s1", "Hello there. ")
+	w.Speak("s1", "How are you today?")
+	w.End()
+	var pcm []int16
+	for done := false; !done; {
+		ev := next(t, w)
+		switch ev.Kind {
+		case tts.EventAudio:
+			pcm = append(pcm, audio.BytesToInt16LE(nil, ev.PCM)...)
+		case tts.EventError:
+			t.Fatal(ev.Err)
+		case tts.EventDone:
+			done = true
+		}
+	}
+	checkSpeech(t, pcm, 48000, 48000, 1.2, 6)
+
+	rs, err := audio.NewResampler(48000, 16000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s16 := rs.FlushInt16(rs.ProcessInt16(nil, pcm))
+	path := filepath.Join(t.TempDir(), "speech16k.wav")
+	if err := os.WriteFile(path, wavBytes(s16, 16000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ps, "-infile", path, "-logfn", os.DevNull).Output()
+	if err != nil {
+		t.Fatalf("pocketsphinx: %v", err)
+	}
+	heard := strings.Fields(strings.ToLower(string(out)))
+	t.Logf("pocketsphinx heard %q", heard)
+	hits := 0
+	for _, want := range []string{"hello", "there", "how", "are", "you", "today"} {
+		for _, h := range heard {
+			if h == want {
+				hits++
+				break
+			}
+		}
+	}
+	if hits < 4 {
+		t.Fatalf("recognised %d of 6 words: %q", hits, heard)
+	}
+}
+
+func wavBytes(s []int16, rate int) []byte {
+	b := []byte("RIFF")
+	b = binary.LittleEndian.AppendUint32(b, uint32(36+2*len(s)))
+	b = append(b, "WAVEfmt "...)
+	b = binary.LittleEndian.AppendUint32(b, 16)
+	b = binary.LittleEndian.AppendUint16(b, 1)
+	b = binary.LittleEndian.AppendUint16(b, 1)
+	b = binary.LittleEndian.AppendUint32(b, uint32(rate))
+	b = binary.LittleEndian.AppendUint32(b, uint32(2*rate))
+	b = binary.LittleEndian.AppendUint16(b, 2)
+	b = binary.LittleEndian.AppendUint16(b, 16)
+	b = append(b, "data"...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(2*len(s)))
+	for _, v := range s {
+		b = binary.LittleEndian.AppendUint16(b, uint16(v))
+	}
+	return b
+}
+
+func TestOfflineInterruptMidUtterance(t *testing.T) {
+	requireFestival(t)
+	w := tts.NewWorker(tts.NewOffline(tts.OfflineConfig{}), tts.WorkerConfig{ReadyTimeout: 30 * time.Second})
+	runWorker(t, w)
+	expectReady(t, w)
+	w.Speak("old", strings.Repeat("This sentence is long enough to take a while. ", 5))
+	for {
+		if ev := next(t, w); ev.Kind == tts.EventAudio {
+			break
+		}
+	}
+	w.Interrupt()
+	w.Speak("new", "Okay.")
+	w.End()
+	if got := collect(t, w, "new"); got["old"] != 0 || got["new"] == 0 {
+		t.Fatalf("after interrupt: %v", got)
+	}
+}
+
+func TestOSVoiceCommandLines(t *testing.T) {
+	c := tts.SayCommand("ja", "/tmp/o.wav")
+	if c.Name != "say" || strings.Join(c.Args, " ") != "-v Kyoko --file-format=WAVE --data-format=LEI16@24000 -o /tmp/o.wav -f -" {
+		t.Errorf("say: %s %q", c.Name, c.Args)
+	}
+	c = tts.SayCommand("xx", "/tmp/o.wav")
+	if c.Args[0] == "-v" {
+		t.Errorf("say with unknown language picked a voice: %q", c.Args)
+	}
+	c = tts.SAPICommand("zh", `C:\t\o.wav`)
+	if c.Name != "powershell.exe" || c.Args[len(c.Args)-2] != `C:\t\o.wav` || c.Args[len(c.Args)-1] != "zh-CN" {
+		t.Errorf("sapi args: %q", c.Args)
+	}
+	script := c.Args[len(c.Args)-3]
+	for _, want := range []string{"System.Speech", "SetOutputToWaveFile($args[0]", "22050", "Sixteen", "Mono", "[Console]::In.ReadToEnd()"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("sapi script lacks %q", want)
+		}
+	}
+	c = tts.EspeakCommand("", tts.EspeakVoiceFor("zh"), "你好")
+	if strings.Join(c.Args, " ") != "-v cmn -b 1 --stdout --stdin" || c.Stdin != "你好" {
+		t.Errorf("espeak: %q", c.Args)
+	}
+	if s := tts.FestivalScript(`say "hi" \ now`+"\n", "/tmp/a.wav", 7); !strings.Contains(s, `(SynthText "say \"hi\" \\ now ")`) || !strings.Contains(s, "NEKO_DONE 7") {
+		t.Errorf("festival script: %s", s)
+	}
+}
+
+func benchFirstAudio(b *testing.B, reply string) {
+	requireFestival(b)
+	w := tts.NewWorker(tts.NewOffline(tts.OfflineConfig{}), tts.WorkerConfig{ReadyTimeout: 30 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = w.Run(ctx) }()
+	defer func() { cancel(); <-stopped }()
+	if ev := <-w.Events(); !ev.Ready {
+		b.Fatal("offline voice not ready")
+	}
+	var total time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		id := "b" + string(rune('a'+i%26)) + time.Now().String()
+		start := time.Now()
+		w.Speak(id, reply)
+		w.End()
+		first := true
+		for done := false; !done; {
+			ev := <-w.Events()
+			switch ev.Kind {
+			case tts.EventAudio:
+				if first {
+					total += time.Since(start)
+					first = false
+				}
+			case tts.EventError:
+				b.Fatal(ev.Err)
+			case tts.EventDone:
+				done = ev.SpeechID == id
+			}
+		}
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/first-audio")
+}
+
+func BenchmarkOfflineFirstAudio(b *testing.B) {
+	b.Run("one-clause", func(b *testing.B) { benchFirstAudio(b, "Hello, it is nice to see you again today.") })
+	b.Run("five-clauses", func(b *testing.B) {
+		benchFirstAudio(b, "Hello, it is nice to see you again today. I was thinking about our walk yesterday. "+
+			"The weather was lovely, wasn't it? We should go again soon. Maybe this weekend, if you are free.")
+	})
+}
