@@ -125,4 +125,3 @@ func tempWAV(dir string) (string, func(), error) {
 	f.Close()
 	return name, func() { os.Remove(name) }, nil
 }
-

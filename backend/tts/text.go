@@ -215,9 +215,9 @@ func hasSpeakable(s string) bool {
 func isEmoji(r rune) bool {
 	switch {
 	case r >= 0x1F000 && r <= 0x1FAFF, // pictographs, emoticons, transport, symbols
-		r >= 0x2600 && r <= 0x27BF, // misc symbols, dingbats
-		r >= 0x2B00 && r <= 0x2BFF, // arrows, stars
-		r >= 0x2190 && r <= 0x21FF, // arrows
+		r >= 0x2600 && r <= 0x27BF,   // misc symbols, dingbats
+		r >= 0x2B00 && r <= 0x2BFF,   // arrows, stars
+		r >= 0x2190 && r <= 0x21FF,   // arrows
 		r >= 0xE0020 && r <= 0xE007F, // tag characters (flags)
 		r == 0x200D, r == 0xFE0F, r == 0xFE0E, r == 0x20E3, r == 0x3030, r == 0x303D,
 		r == 0x00A9 || r == 0x00AE || r == 0x2122:

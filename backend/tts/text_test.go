@@ -93,15 +93,15 @@ func TestSplitterLongClauseIsCut(t *testing.T) {
 
 func TestDetectLanguage(t *testing.T) {
 	cases := map[string]string{
-		"Hello, how are you?":  "en",
-		"你好，今天天气很好。":           "zh",
-		"こんにちは、元気ですか？":         "ja",
-		"今日は雨が降っています":          "ja",
-		"안녕하세요":                "ko",
-		"Привет, как дела?":    "ru",
-		"12345 !!!":            "",
+		"Hello, how are you?": "en",
+		"你好，今天天气很好。":          "zh",
+		"こんにちは、元気ですか？":        "ja",
+		"今日は雨が降っています":         "ja",
+		"안녕하세요":               "ko",
+		"Привет, как дела?":   "ru",
+		"12345 !!!":           "",
 		"我喜欢 Go 语言":           "zh",
-		"مرحبا":                "ar",
+		"مرحبا":               "ar",
 	}
 	for in, want := range cases {
 		if got := tts.DetectLanguage(in); got != want {
