@@ -1,0 +1,28 @@
+package agent
+
+import "context"
+
+// Progress reports one step of a long task.
+type Progress func(step, total int, message string)
+
+// Outcome is what a channel runner reports for a finished task.
+type Outcome struct {
+	Success bool
+	Result  string // the answer or what was done
+	Steps   int
+}
+
+// BrowserRunner runs a browser-use instruction (package agent/browser).
+type BrowserRunner interface {
+	// Available reports whether the browser can start, with a reason code when not.
+	Available() (ok bool, reason string)
+	Run(ctx context.Context, instruction, sessionID string, progress Progress) (Outcome, error)
+	Close() error
+}
+
+// ComputerRunner runs a computer-use instruction (package agent/computer).
+type ComputerRunner interface {
+	Available() (ok bool, reason string)
+	Run(ctx context.Context, taskID, instruction string, progress Progress) (Outcome, error)
+	Close() error
+}
