@@ -1,0 +1,88 @@
+package secrets
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// KeyFileMode is the permission of every file that holds a secret.
+const KeyFileMode fs.FileMode = 0o600
+
+// WriteFileAtomic writes data to path so that a reader, or a crash, sees
+// either the old content or the new, never a mix: it writes a temporary file
+// in the same folder with perm, syncs it, renames it over path and syncs the
+// folder. Missing parent folders are created with mode 0700.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	done := false
+	defer func() {
+		if !done {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(perm); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// WriteKeyFile writes a file holding secrets atomically with mode 0600.
+func WriteKeyFile(path string, data []byte) error {
+	return WriteFileAtomic(path, data, KeyFileMode)
+}
+
+// ReadKeyFile reads a file holding secrets. If the file is readable by group
+// or others (a copy from another machine, an old version) its mode is
+// tightened to 0600 first. It is not followed through a symlink: a key file
+// that is a link is refused.
+func ReadKeyFile(path string) ([]byte, error) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("read key file %s: is a symlink", path)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read key file %s: not a regular file", path)
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, KeyFileMode); err != nil {
+			return nil, fmt.Errorf("tighten key file mode: %w", err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	return b, nil
+}
