@@ -30,6 +30,7 @@ type Server struct {
 	models     []string
 	chatScript func(ChatRequest) ChatReply
 	requests   []ChatRequest
+	rt         *realtimeState
 	embeds     []EmbeddingRequest
 }
 
@@ -51,11 +52,15 @@ func Start(addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	s := &Server{ln: ln}
+	s := &Server{ln: ln, rt: newRealtimeState()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
 	mux.HandleFunc("POST /v1/embeddings", s.handleEmbeddings)
 	mux.HandleFunc("GET /v1/models", s.handleModels)
+	mux.HandleFunc("GET /v1/realtime", s.handleRealtime)
+	mux.HandleFunc("GET /api-ws/v1/realtime", s.handleRealtime)
+	mux.HandleFunc("GET /api/paas/v4/realtime", s.handleRealtime)
+	mux.HandleFunc("GET /ws/", s.handleGemini)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
@@ -76,6 +81,7 @@ func ListenAndServe(ctx context.Context, addr string) error {
 // Close stops the server and drops open connections (WebSockets included).
 func (s *Server) Close() {
 	_ = s.srv.Close()
+	s.rt.closeAll()
 }
 
 // Addr is the host:port the server listens on.

@@ -1,0 +1,170 @@
+package llm_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"neko/backend/llm"
+	"neko/backend/llm/llmtest"
+)
+
+func TestRealtimeFatalErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		reply llmtest.RealtimeReply
+		want  string
+	}{
+		{"arrears event", llmtest.RealtimeReply{Error: "Arrearage: Access denied, account is in arrears"}, llm.CodeArrears},
+		{"rate limit event", llmtest.RealtimeReply{Error: "429 Too Many Requests"}, llm.CodeRateLimit},
+		{"policy event", llmtest.RealtimeReply{Error: "Input data may contain inappropriate content (data_inspection_failed)"}, llm.CodePolicyViolation},
+		{"close 1011", llmtest.RealtimeReply{Close: 1011, CloseText: "Internal server error"}, llm.Code1011},
+		{"close 1007", llmtest.RealtimeReply{Close: 1007, CloseText: "invalid payload"}, llm.Code1007Arrears},
+		{"drop", llmtest.RealtimeReply{Drop: true}, llm.CodeConnectionClosed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := llmtest.New(t)
+			s.ScriptRealtime(func(llmtest.RealtimeRequest) llmtest.RealtimeReply { return tc.reply })
+			rt, _ := dialRT(t, s, "", "qwen3-omni")
+			_ = rt.CreateResponse(context.Background(), "x", false)
+			evs := collect(t, rt, isKind(llm.EventError))
+			last := evs[len(evs)-1]
+			if last.Code != tc.want || llm.ErrorCode(rt.Err()) != tc.want {
+				t.Fatalf("event %+v err %v", last, rt.Err())
+			}
+			if _, ok := <-rt.Events(); ok {
+				t.Fatal("events must be closed after a fatal error")
+			}
+			if err := rt.SendAudio(context.Background(), llmtest.PCM16(320)); err == nil {
+				t.Fatal("send after close must fail")
+			}
+		})
+	}
+}
+
+func TestRealtimeNonFatalErrorsAndMalformed(t *testing.T) {
+	s := llmtest.New(t)
+	s.ScriptRealtime(func(r llmtest.RealtimeRequest) llmtest.RealtimeReply {
+		return llmtest.RealtimeReply{Malformed: true, Chunks: []string{"still here"}}
+	})
+	rt, c := dialRT(t, s, "", "gpt-realtime")
+	c.Error("invalid_value", "Conversation already has an active response")
+	ev := collect(t, rt, isKind(llm.EventStatus))
+	if ev[len(ev)-1].Code != llm.CodeUnknown {
+		t.Fatalf("status %+v", ev[len(ev)-1])
+	}
+	_ = rt.CreateResponse(context.Background(), "x", false)
+	evs := collect(t, rt, isKind(llm.EventResponseDone))
+	if evs[0].Kind != llm.EventStatus || evs[0].Code != llm.CodeResponseInvalid {
+		t.Fatalf("malformed frame must be reported: %s", kinds(evs))
+	}
+	if rt.Err() != nil {
+		t.Fatal(rt.Err())
+	}
+}
+
+func TestRealtimeOverloadedThrottlesAudio(t *testing.T) {
+	s := llmtest.New(t)
+	rt, c := dialRT(t, s, "", "qwen3-omni", func(cfg *llm.RealtimeConfig) { cfg.ThrottleFor = 300 * time.Millisecond })
+	c.Error("server_busy", "The model is overloaded (503)")
+	evs := collect(t, rt, isKind(llm.EventStatus))
+	if evs[len(evs)-1].Code != llm.CodeServerBusy {
+		t.Fatalf("status %+v", evs[len(evs)-1])
+	}
+	for i := 0; i < 5; i++ {
+		_ = rt.SendAudio(context.Background(), llmtest.PCM16(320))
+	}
+	time.Sleep(400 * time.Millisecond)
+	_ = rt.SendAudio(context.Background(), llmtest.PCM16(320))
+	_ = rt.ClearInput(context.Background())
+	c.WaitType(wait, "input_audio_buffer.clear")
+	if got := c.ReceivedAudio(); got != 320 {
+		t.Fatalf("server got %d audio bytes; throttled sends must be dropped", got)
+	}
+}
+
+func TestRealtimeHandshakeErrors(t *testing.T) {
+	s := llmtest.New(t)
+	s.SetAPIKey("right")
+	_, err := llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: s.RealtimeURL(), APIKey: "wrong", Model: "qwen3-omni"})
+	if llm.ErrorCode(err) != llm.CodeKeyRejected {
+		t.Fatalf("err %v", err)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: "ws://" + addr + "/v1/realtime", Model: "qwen"})
+	if llm.ErrorCode(err) != llm.CodeConnectionRefused {
+		t.Fatalf("err %v", err)
+	}
+	_, err = llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: "http://x", Model: "qwen"})
+	if err == nil {
+		t.Fatal("http URL must be refused")
+	}
+}
+
+func TestRealtimeReconnectAfterDrop(t *testing.T) {
+	s := llmtest.New(t)
+	rt, c := dialRT(t, s, "", "step-audio-2")
+	c.Drop()
+	evs := collect(t, rt, isKind(llm.EventError))
+	if evs[len(evs)-1].Code != llm.CodeConnectionClosed {
+		t.Fatalf("events %s", kinds(evs))
+	}
+	rt2, c2 := dialRT(t, s, "", "step-audio-2")
+	if c2.WaitType(wait, "session.update") == nil {
+		t.Fatal("new session must be configured")
+	}
+	_ = rt2.CreateResponse(context.Background(), "again", false)
+	got := ""
+	for _, e := range collect(t, rt2, isKind(llm.EventResponseDone)) {
+		if e.Kind == llm.EventText {
+			got += e.Text
+		}
+	}
+	if got != "again" {
+		t.Fatalf("text %q", got)
+	}
+}
+
+func TestRealtimeCloseIsClean(t *testing.T) {
+	s := llmtest.New(t)
+	rt, c := dialRT(t, s, "", "qwen3-omni")
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-rt.Events(); ok {
+		t.Fatal("events must close")
+	}
+	if rt.Err() != nil {
+		t.Fatalf("Close must not be an error: %v", rt.Err())
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(wait):
+		t.Fatal("server side still open")
+	}
+	err := rt.SendAudio(context.Background(), llmtest.PCM16(2))
+	if err == nil || errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestRealtimeSendRespectsContext(t *testing.T) {
+	s := llmtest.New(t)
+	rt, _ := dialRT(t, s, "", "qwen3-omni", func(cfg *llm.RealtimeConfig) { cfg.MaxInFlight = 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var err error
+	for i := 0; i < 1000 && err == nil; i++ {
+		err = rt.SendAudio(ctx, llmtest.PCM16(64))
+	}
+	// With one slot and a cancelled context, a send that would wait fails
+	// instead of blocking.
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+}
