@@ -34,6 +34,7 @@ type Model struct {
 	scales  []byte // float32[n]
 	vecs    []byte // int8[n*dims]
 	words   []byte
+	common  []float32 // unit direction shared by all sentence vectors
 }
 
 // Bundled returns the model compiled into the binary.
@@ -76,6 +77,7 @@ func Load(b []byte) (*Model, error) {
 	if m.words, err = take(int(le.Uint32(m.offs[4*n:]))); err != nil {
 		return nil, err
 	}
+	m.common = m.commonDirection()
 	return m, nil
 }
 
@@ -129,12 +131,31 @@ func (m *Model) addWord(dst []float32, i int) {
 	}
 }
 
+// commonDirection is the SIF-weighted mean of the frequent words, which all
+// averaged sentence vectors share; removing it leaves what tells sentences
+// apart (the "common component removal" of SIF embeddings).
+func (m *Model) commonDirection() []float32 {
+	c := make([]float32, m.dims)
+	for i := 0; i < m.n; i++ {
+		if binary.LittleEndian.Uint32(m.ranks[4*i:]) <= 20000 {
+			m.addWord(c, i)
+		}
+	}
+	if !Normalize(c) {
+		return nil
+	}
+	return c
+}
+
 // Embed returns the unit-length sentence vector of text, or nil when no word
 // of text is in the vocabulary (e.g. text in a language GloVe does not cover).
 func (m *Model) Embed(text string) []float32 {
 	v := make([]float32, m.dims)
 	found := false
 	for _, w := range Tokens(text) {
+		if stopwords[w] {
+			continue
+		}
 		i := m.index(w)
 		if i < 0 {
 			if i = m.index(stem(w)); i < 0 {
@@ -144,7 +165,19 @@ func (m *Model) Embed(text string) []float32 {
 		m.addWord(v, i)
 		found = true
 	}
-	if !found || !Normalize(v) {
+	if !found {
+		return nil
+	}
+	if m.common != nil {
+		var d float32
+		for j, x := range v {
+			d += x * m.common[j]
+		}
+		for j := range v {
+			v[j] -= d * m.common[j]
+		}
+	}
+	if !Normalize(v) {
 		return nil
 	}
 	return v
@@ -182,4 +215,98 @@ func Normalize(v []float32) bool {
 		v[i] *= inv
 	}
 	return true
+}
+
+// stopwords carry grammar, not topic; they are left out of sentence vectors.
+var stopwords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`a an the and or but if of to in on at by for with from about as into
+	is are was were be been being am do does did doing have has had having i me my mine myself you your
+	yours he him his she her hers it its we us our they them their what which who whom whose when where
+	why how this that these those there here not no so than too very can could will would shall should
+	may might must just also any some all both each few more most other such only own same s t don ll
+	ve re d m tell remember know again anything something ever recall said say says`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// wordVec returns the unit vector of a vocabulary word and its SIF weight.
+func (m *Model) wordVec(w string, dst []float32) (float32, bool) {
+	i := m.index(w)
+	if i < 0 {
+		if i = m.index(stem(w)); i < 0 {
+			return 0, false
+		}
+	}
+	clear(dst)
+	m.addWord(dst, i)
+	rank := float64(binary.LittleEndian.Uint32(m.ranks[4*i:]))
+	return float32(sifA / (sifA + 1/(rank*zipfNorm))), Normalize(dst)
+}
+
+// Aligner scores texts against one query by word alignment: every content
+// word of the query is matched with its most similar word of the text, and
+// the similarities are averaged with SIF weights. It catches paraphrases
+// (kitty ~ cat, relocate ~ moved) that a single averaged vector blurs.
+type Aligner struct {
+	m  *Model
+	qv [][]float32
+	qw []float32
+}
+
+// NewAligner prepares query for Score; nil when no query word is known.
+func (m *Model) NewAligner(query string) *Aligner {
+	a := &Aligner{m: m}
+	seen := map[string]bool{}
+	for _, w := range Tokens(query) {
+		if stopwords[w] || seen[w] {
+			continue
+		}
+		seen[w] = true
+		v := make([]float32, m.dims)
+		if wt, ok := m.wordVec(w, v); ok {
+			a.qv, a.qw = append(a.qv, v), append(a.qw, wt)
+		}
+	}
+	if len(a.qv) == 0 {
+		return nil
+	}
+	return a
+}
+
+// Score returns the alignment score of text in [-1, 1]: each query word's
+// best similarity to a word of text, averaged with SIF weights.
+func (a *Aligner) Score(text string) float64 {
+	best := make([]float32, len(a.qv))
+	for i := range best {
+		best[i] = -1
+	}
+	v := make([]float32, a.m.dims)
+	found := false
+	for _, w := range Tokens(text) {
+		if stopwords[w] {
+			continue
+		}
+		if _, ok := a.m.wordVec(w, v); !ok {
+			continue
+		}
+		found = true
+		for i, q := range a.qv {
+			var s float32
+			for j, x := range q {
+				s += x * v[j]
+			}
+			best[i] = max(best[i], s)
+		}
+	}
+	if !found {
+		return -1
+	}
+	var num, den float64
+	for i, b := range best {
+		num += float64(a.qw[i] * b)
+		den += float64(a.qw[i])
+	}
+	return num / den
 }
