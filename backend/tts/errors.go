@@ -81,7 +81,10 @@ func StatusCode(err error) string {
 		case pe.Status == http.StatusPaymentRequired:
 			return CodeArrears
 		}
-		if c := codeByKeyword(pe.Code + " " + pe.Msg); c != "" {
+		if c := codeByKeyword(pe.Code); c != "" {
+			return c
+		}
+		if c := codeByKeyword(pe.Msg); c != "" {
 			return c
 		}
 		if pe.Status >= 500 {
@@ -124,7 +127,7 @@ func codeByKeyword(s string) string {
 	switch {
 	case has("invalid api", "api key", "apikey", "unauthorized", "authentication", "access denied", "invalidapikey", "forbidden"):
 		return CodeKeyRejected
-	case has("arrear", "insufficient balance", "欠费", "billing"):
+	case has("arrear", "insufficient balance", "欠费", "余额不足", "billing"):
 		return CodeArrears
 	case has("quota", "额度"):
 		return CodeQuota

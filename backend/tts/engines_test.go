@@ -1,0 +1,205 @@
+package tts_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"neko/backend/tts"
+	"neko/backend/tts/ttstest"
+)
+
+const testKey = "sk-test-key"
+
+// engineCase describes one provider engine and its protocol server.
+type engineCase struct {
+	server func(ttstest.Script) *ttstest.Server
+	// engine builds the engine for a server; timeout is its handshake or
+	// response timeout.
+	engine func(s *ttstest.Server, key string, timeout time.Duration) tts.Engine
+	// failCode is a provider error code the server sends as its error
+	// event; wantFail is the status code it must map to.
+	failCode, failMsg, wantFail string
+	ogg                         bool
+	// noKey: the protocol has no key (local servers), skip key checks.
+	noKey bool
+}
+
+func startServer(t *testing.T, ec engineCase, sc ttstest.Script) *ttstest.Server {
+	t.Helper()
+	if !ec.noKey && sc.APIKey == "" {
+		sc.APIKey = testKey
+	}
+	s := ec.server(sc)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func startEngine(t *testing.T, ec engineCase, s *ttstest.Server, timeout time.Duration) *tts.Worker {
+	t.Helper()
+	w := tts.NewWorker(ec.engine(s, testKey, timeout), tts.WorkerConfig{ReadyTimeout: 10 * time.Second})
+	runWorker(t, w)
+	return w
+}
+
+// firstError reads events until an error and returns it; audio fails.
+func firstError(t *testing.T, w *tts.Worker) tts.Event {
+	t.Helper()
+	for {
+		ev := next(t, w)
+		switch ev.Kind {
+		case tts.EventError:
+			return ev
+		case tts.EventAudio:
+			t.Fatalf("unexpected audio from a failing provider")
+		case tts.EventDone:
+			t.Fatalf("utterance finished without the expected error")
+		}
+	}
+}
+
+func runEngineSuite(t *testing.T, ec engineCase) {
+	t.Run("utterance", func(t *testing.T) {
+		s := startServer(t, ec, ttstest.Script{})
+		w := startEngine(t, ec, s, 5*time.Second)
+		expectReady(t, w)
+		w.Speak("s1", "Hello **there**! (smiles) How are ")
+		w.Speak("s1", "you today?")
+		w.End()
+		var pcm, ogg int
+		for done := false; !done; {
+			ev := next(t, w)
+			switch ev.Kind {
+			case tts.EventAudio:
+				if ev.SpeechID != "s1" {
+					t.Fatalf("audio tagged %q", ev.SpeechID)
+				}
+				pcm += len(ev.PCM)
+				ogg += len(ev.OGG)
+				if len(ev.PCM)%2 != 0 {
+					t.Fatalf("odd PCM chunk of %d bytes", len(ev.PCM))
+				}
+			case tts.EventError:
+				t.Fatalf("error: %v (%s)", ev.Err, ev.Code)
+			case tts.EventDone:
+				done = true
+			}
+		}
+		if ec.ogg && (ogg == 0 || pcm != 0) {
+			t.Fatalf("want OGG passthrough, got %d OGG and %d PCM bytes", ogg, pcm)
+		}
+		if !ec.ogg && pcm < 2*4800 { // at least 0.1 s at 48 kHz
+			t.Fatalf("only %d PCM bytes", pcm)
+		}
+		got := strings.Join(s.Texts(), " ")
+		if got != "Hello there! How are you today?" {
+			t.Fatalf("server got texts %q", s.Texts())
+		}
+	})
+
+	t.Run("interrupt", func(t *testing.T) {
+		s := startServer(t, ec, ttstest.Script{Endless: true})
+		w := startEngine(t, ec, s, 5*time.Second)
+		expectReady(t, w)
+		w.Speak("old", "Tell me a very long story. ") // a whole clause: sent at once
+		for n := 0; n < 3; {
+			ev := next(t, w)
+			if ev.Kind == tts.EventError {
+				t.Fatalf("error: %v", ev.Err)
+			}
+			if ev.Kind == tts.EventAudio && ev.SpeechID == "old" {
+				n++
+			}
+		}
+		w.Interrupt()
+		if !s.WaitFor(10*time.Second, func() bool { o, c := s.Connections(); return o > 0 && c >= 1 }) {
+			t.Fatal("the interrupted stream's connection was not closed")
+		}
+		s.Script.Endless = false
+		w.Speak("new", "Okay. ")
+		w.End()
+		deadline := time.After(10 * time.Second)
+		for done := false; !done; {
+			var ev tts.Event
+			select {
+			case ev = <-w.Events():
+			case <-deadline:
+				t.Fatal("no Done for the new speech")
+			}
+			switch {
+			case ev.Kind == tts.EventAudio && ev.SpeechID == "old":
+				t.Fatal("audio of the interrupted speech after Interrupt returned")
+			case ev.Kind == tts.EventError:
+				t.Fatalf("error: %v", ev.Err)
+			case ev.Kind == tts.EventDone && ev.SpeechID == "new":
+				done = true
+			}
+		}
+	})
+
+	t.Run("ready timeout", func(t *testing.T) {
+		s := startServer(t, ec, ttstest.Script{Silent: true})
+		w := startEngine(t, ec, s, 300*time.Millisecond)
+		ev := next(t, w)
+		if ev.Kind != tts.EventReady {
+			t.Fatalf("first event %+v", ev)
+		}
+		if ev.Ready { // greeting-less protocols time out on the first request
+			w.Speak("s1", "Hello there.")
+			w.End()
+		}
+		if ev := firstError(t, w); ev.Code != tts.CodeConnTimeout {
+			t.Fatalf("code %s (%v), want %s", ev.Code, ev.Err, tts.CodeConnTimeout)
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		cases := []struct {
+			script ttstest.Script
+			want   string
+		}{
+			{ttstest.Script{RejectStatus: 429}, tts.CodeRateLimit},
+			{ttstest.Script{RejectStatus: 500}, tts.CodeServerError},
+			{ttstest.Script{FailCode: ec.failCode, FailMessage: ec.failMsg}, ec.wantFail},
+		}
+		if !ec.noKey {
+			cases = append(cases, struct {
+				script ttstest.Script
+				want   string
+			}{ttstest.Script{APIKey: "the-right-key"}, tts.CodeKeyRejected})
+		}
+		for _, c := range cases {
+			s := startServer(t, ec, c.script)
+			w := startEngine(t, ec, s, 5*time.Second)
+			if ev := next(t, w); ev.Kind != tts.EventReady {
+				t.Fatalf("first event %+v", ev)
+			} else if ev.Ready {
+				w.Speak("s1", "Hello there.")
+				w.End()
+			}
+			if ev := firstError(t, w); ev.Code != c.want {
+				t.Errorf("script %+v: code %s (%v), want %s", c.script, ev.Code, ev.Err, c.want)
+			}
+		}
+	})
+}
+
+func TestQwenEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewQwen,
+		engine: func(s *ttstest.Server, key string, timeout time.Duration) tts.Engine {
+			return tts.NewQwen(tts.QwenConfig{URL: s.URL + "/api-ws/v1/realtime", APIKey: key, HandshakeTimeout: timeout})
+		},
+		failCode: "Arrearage", failMsg: "Access denied, please make sure your account is in good standing.", wantFail: tts.CodeArrears,
+	})
+}
+
+func TestStepEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewStep,
+		engine: func(s *ttstest.Server, key string, timeout time.Duration) tts.Engine {
+			return tts.NewStep(tts.StepConfig{URL: s.URL + "/v1/realtime/audio", APIKey: key, HandshakeTimeout: timeout})
+		},
+		failCode: "rate_limit_exceeded", failMsg: "Too many requests", wantFail: tts.CodeRateLimit,
+	})
+}
