@@ -1,0 +1,497 @@
+package audio
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+)
+
+// PlaybackRate is the local player's sample rate; the device runs stereo
+// float32 at this rate and every sink takes 48 kHz PCM.
+const PlaybackRate = 48000
+
+// PlayerConfig tunes the local player. The zero value uses the defaults.
+type PlayerConfig struct {
+	// Preroll is how much audio of a new utterance is buffered before it
+	// starts, so the start of a reply does not stutter (default 60 ms).
+	Preroll time.Duration
+	// PrerollWait caps how long a short utterance waits for its pre-roll
+	// before it plays anyway (default 150 ms).
+	PrerollWait time.Duration
+	// IdleAfter is how long the player stays open after the last sample
+	// before it suspends the device (default 500 ms).
+	IdleAfter time.Duration
+	// ReadyTimeout bounds the wait for the audio device (default 1 s).
+	ReadyTimeout time.Duration
+	// DeviceBuffer is the device buffer length (default 40 ms).
+	DeviceBuffer time.Duration
+	// OnLipSync receives the mouth-open value every 20 ms while audio plays,
+	// stamped with the playback position. It runs on the player's goroutine
+	// and must not block.
+	OnLipSync func(LipSync)
+}
+
+func (c *PlayerConfig) defaults() {
+	if c.Preroll <= 0 {
+		c.Preroll = 60 * time.Millisecond
+	}
+	if c.PrerollWait <= 0 {
+		c.PrerollWait = 150 * time.Millisecond
+	}
+	if c.IdleAfter <= 0 {
+		c.IdleAfter = 500 * time.Millisecond
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = time.Second
+	}
+	if c.DeviceBuffer <= 0 {
+		c.DeviceBuffer = 40 * time.Millisecond
+	}
+}
+
+// PlayerStatus is what the UI shows about local playback.
+type PlayerStatus struct {
+	Available bool    `json:"available"`
+	Reason    string  `json:"reason,omitempty"` // why it is unavailable
+	Playing   bool    `json:"playing"`
+	Volume    float64 `json:"volume"`
+	Muted     bool    `json:"muted"`
+}
+
+// device is the audio output the player drives (oto under cgo). It pulls
+// stereo float32 frames from the reader given to start.
+type device interface {
+	start(r io.Reader)
+	play()
+	pause()
+	reset()
+	setVolume(v float64)
+	buffered() int // bytes taken from the reader but not yet mixed
+	suspend() error
+	resume() error
+}
+
+type playChunk struct {
+	speechID string
+	data     []float32 // mono
+}
+
+// Player plays assistant speech on the local audio device through a jitter
+// buffer. Without a device it stays disabled and says why in Status; it
+// never blocks its callers. Create one per process (oto allows one context).
+type Player struct {
+	cfg  PlayerConfig
+	log  *slog.Logger
+	dev  device
+	wake chan struct{}
+
+	mu          sync.Mutex
+	reason      string
+	queue       []playChunk
+	queued      int  // frames in queue
+	gated       bool // holding a new utterance for its pre-roll
+	gateAt      time.Time
+	ended       map[string]bool // utterances whose last chunk has arrived
+	current     string          // speech id being read by the device
+	readPos     int64           // frames of current read by the device
+	envs        map[string]*envelopeTrack
+	playing     bool
+	priming     bool // inside dev.play(): oto fills its whole buffer synchronously
+	idle        bool // device suspended: the reader reports EOF so oto stops polling it
+	volume      float64
+	muted       bool
+	interrupted idSet
+}
+
+// idSet remembers the most recent speech ids (a bounded set).
+type idSet struct {
+	ids  [32]string
+	next int
+}
+
+func (s *idSet) add(id string) {
+	if s.has(id) {
+		return
+	}
+	s.ids[s.next] = id
+	s.next = (s.next + 1) % len(s.ids)
+}
+
+func (s *idSet) has(id string) bool {
+	for _, v := range s.ids {
+		if v == id && id != "" {
+			return true
+		}
+	}
+	return false
+}
+
+type envelopeTrack struct {
+	env    Envelope
+	values []float32
+}
+
+// NewPlayer opens the local audio device (48 kHz stereo float32). When no
+// device is usable it logs one line and returns a disabled player.
+func NewPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
+	cfg.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := newPlayer(cfg, log)
+	dev, err := openDevice(cfg.ReadyTimeout, cfg.DeviceBuffer)
+	if err != nil {
+		p.reason = err.Error()
+		log.Warn("local audio playback disabled", "err", err)
+		return p
+	}
+	p.attach(dev)
+	return p
+}
+
+func newPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
+	return &Player{
+		cfg: cfg, log: log, wake: make(chan struct{}, 1),
+		ended: map[string]bool{}, envs: map[string]*envelopeTrack{},
+		volume: 1,
+	}
+}
+
+func (p *Player) attach(dev device) {
+	p.dev = dev
+	p.idle = true
+	dev.start(playerReader{p})
+	dev.pause()
+	_ = dev.suspend()
+}
+
+// Status reports whether local playback works and what it is doing.
+func (p *Player) Status() PlayerStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PlayerStatus{Available: p.dev != nil, Reason: p.reason, Playing: p.playing, Volume: p.volume, Muted: p.muted}
+}
+
+// Available reports whether a device is open.
+func (p *Player) Available() bool { return p.dev != nil }
+
+// SetVolume sets the playback volume (0..1, clamped).
+func (p *Player) SetVolume(v float64) {
+	v = math.Max(0, math.Min(1, v))
+	p.mu.Lock()
+	p.volume = v
+	eff := p.effectiveVolume()
+	p.mu.Unlock()
+	if p.dev != nil {
+		p.dev.setVolume(eff)
+	}
+}
+
+// SetMuted mutes or unmutes playback without losing the volume.
+func (p *Player) SetMuted(m bool) {
+	p.mu.Lock()
+	p.muted = m
+	eff := p.effectiveVolume()
+	p.mu.Unlock()
+	if p.dev != nil {
+		p.dev.setVolume(eff)
+	}
+}
+
+func (p *Player) effectiveVolume() float64 {
+	if p.muted {
+		return 0
+	}
+	return p.volume
+}
+
+// Enqueue queues 48 kHz mono PCM of one utterance.
+func (p *Player) Enqueue(speechID string, pcm []int16) {
+	if p.dev == nil || len(pcm) == 0 {
+		return
+	}
+	f := Int16ToFloat32(make([]float32, 0, len(pcm)), pcm)
+	p.enqueue(speechID, f)
+}
+
+// EnqueueFloat32 is Enqueue for float32 samples.
+func (p *Player) EnqueueFloat32(speechID string, pcm []float32) {
+	if p.dev == nil || len(pcm) == 0 {
+		return
+	}
+	p.enqueue(speechID, append([]float32(nil), pcm...))
+}
+
+func (p *Player) enqueue(speechID string, f []float32) {
+	p.mu.Lock()
+	if p.interrupted.has(speechID) {
+		p.mu.Unlock()
+		return
+	}
+	if p.queued == 0 && (p.current != speechID || !p.playing) {
+		p.gated, p.gateAt = true, time.Now()
+	}
+	p.queue = append(p.queue, playChunk{speechID: speechID, data: f})
+	p.queued += len(f)
+	tr := p.envs[speechID]
+	if tr == nil {
+		tr = &envelopeTrack{env: NewEnvelope(PlaybackRate)}
+		p.envs[speechID] = tr
+	}
+	tr.values = tr.env.Append(tr.values, f)
+	p.releaseGateLocked()
+	p.mu.Unlock()
+	p.kick()
+}
+
+// EndSpeech marks the last chunk of an utterance: a short reply below the
+// pre-roll starts at once.
+func (p *Player) EndSpeech(speechID string) {
+	p.mu.Lock()
+	p.ended[speechID] = true
+	p.releaseGateLocked()
+	p.mu.Unlock()
+	p.kick()
+}
+
+func (p *Player) releaseGateLocked() {
+	if !p.gated || len(p.queue) == 0 {
+		return
+	}
+	id := p.queue[0].speechID
+	frames := 0
+	for _, c := range p.queue {
+		if c.speechID != id {
+			p.gated = false // a whole utterance is queued
+			return
+		}
+		frames += len(c.data)
+	}
+	if frames >= int(p.cfg.Preroll.Seconds()*PlaybackRate) || p.ended[id] || time.Since(p.gateAt) >= p.cfg.PrerollWait {
+		p.gated = false
+	}
+}
+
+// Interrupt drops everything queued for speechID and cuts it off if it is
+// playing. Later chunks with that id are ignored.
+func (p *Player) Interrupt(speechID string) {
+	if p.dev == nil {
+		return
+	}
+	p.mu.Lock()
+	p.interrupted.add(speechID)
+	kept := p.queue[:0]
+	for _, c := range p.queue {
+		if c.speechID == speechID {
+			p.queued -= len(c.data)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	clear(p.queue[len(kept):])
+	p.queue = kept
+	cut := p.current == speechID
+	if cut {
+		p.current, p.readPos = "", 0
+	}
+	delete(p.envs, speechID)
+	delete(p.ended, speechID)
+	p.mu.Unlock()
+	if cut {
+		// Outside p.mu: oto holds its player lock while it calls Read.
+		p.dev.reset()
+		p.startDevice()
+	}
+	p.kick()
+}
+
+func (p *Player) kick() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// playerReader is what the device pulls from; it never blocks.
+type playerReader struct{ p *Player }
+
+func (r playerReader) Read(b []byte) (int, error) {
+	n := r.p.read(b)
+	if n == 0 && r.p.isIdle() {
+		// oto's mixer polls a source every millisecond until it reports
+		// EOF; an idle player must not cost CPU. Run resets the oto player
+		// (clearing the EOF) when audio arrives.
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (p *Player) isIdle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.idle && len(p.queue) == 0
+}
+
+func (p *Player) read(b []byte) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.priming {
+		// oto's Play loops on Read until its buffer is full and would spin
+		// forever on an empty queue: give it silence instead.
+		n := len(b) / 8 * 8
+		clear(b[:n])
+		return n
+	}
+	if p.gated {
+		p.releaseGateLocked()
+		if p.gated {
+			return 0
+		}
+	}
+	n := 0
+	for len(p.queue) > 0 && len(b)-n >= 8 {
+		c := &p.queue[0]
+		if c.speechID != p.current {
+			p.current, p.readPos = c.speechID, 0
+		}
+		k := min(len(c.data), (len(b)-n)/8)
+		for _, v := range c.data[:k] {
+			bits := math.Float32bits(v)
+			binary.LittleEndian.PutUint32(b[n:], bits)
+			binary.LittleEndian.PutUint32(b[n+4:], bits)
+			n += 8
+		}
+		c.data = c.data[k:]
+		p.queued -= k
+		p.readPos += int64(k)
+		if len(c.data) == 0 {
+			p.queue[0] = playChunk{}
+			p.queue = p.queue[1:]
+		}
+	}
+	if len(p.queue) == 0 && p.current != "" && !p.ended[p.current] {
+		// Underrun inside an utterance: buffer a pre-roll again before
+		// resuming rather than stuttering chunk by chunk.
+		p.gated, p.gateAt = true, time.Now()
+	}
+	return n
+}
+
+// Run drives the device until ctx ends: it resumes the device when audio
+// arrives, reports the lip-sync envelope every 20 ms and suspends the device
+// once idle, so an idle player uses no CPU.
+func (p *Player) Run(ctx context.Context) {
+	if p.dev == nil {
+		<-ctx.Done()
+		return
+	}
+	defer func() {
+		p.dev.pause()
+		_ = p.dev.suspend()
+	}()
+	tick := time.NewTicker(EnvelopeInterval)
+	tick.Stop()
+	defer tick.Stop()
+	active := false
+	var idleSince time.Time
+	for {
+		if !active {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.wake:
+			}
+			p.mu.Lock()
+			has := p.queued > 0
+			p.mu.Unlock()
+			if !has {
+				continue
+			}
+			p.mu.Lock()
+			p.idle = false
+			p.mu.Unlock()
+			p.dev.reset() // clears the EOF the idle reader reported
+			if err := p.dev.resume(); err != nil {
+				p.log.Warn("resume audio device", "err", err)
+			}
+			p.startDevice()
+			p.setPlaying(true)
+			active, idleSince = true, time.Time{}
+			tick.Reset(EnvelopeInterval)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+		case <-tick.C:
+		}
+		buffered := int64(p.dev.buffered() / 8) // before p.mu: see Interrupt
+		p.mu.Lock()
+		p.releaseGateLocked()
+		id, pos := p.current, p.readPos-buffered
+		var mouth float32
+		if tr := p.envs[id]; tr != nil && pos >= 0 {
+			i := int(pos / int64(EnvelopeInterval.Seconds()*PlaybackRate))
+			if i < len(tr.values) {
+				mouth = tr.values[i]
+			}
+		}
+		drained := p.queued == 0 && buffered == 0
+		if drained {
+			for k := range p.envs {
+				if k != id {
+					delete(p.envs, k)
+				}
+			}
+			if id != "" && p.ended[id] {
+				delete(p.envs, id)
+				clear(p.ended)
+				p.current, p.readPos = "", 0
+			}
+		}
+		p.mu.Unlock()
+		if id != "" && p.cfg.OnLipSync != nil && pos >= 0 {
+			p.cfg.OnLipSync(LipSync{SpeechID: id, Mouth: mouth, PositionMs: pos * 1000 / PlaybackRate})
+		}
+		if !drained {
+			idleSince = time.Time{}
+			continue
+		}
+		if idleSince.IsZero() {
+			idleSince = time.Now()
+		}
+		if time.Since(idleSince) >= p.cfg.IdleAfter {
+			p.mu.Lock()
+			p.idle = true
+			p.mu.Unlock()
+			p.dev.pause()
+			if err := p.dev.suspend(); err != nil {
+				p.log.Warn("suspend audio device", "err", err)
+			}
+			p.setPlaying(false)
+			tick.Stop()
+			active = false
+		}
+	}
+}
+
+// startDevice calls the device's play with the reader in priming mode.
+func (p *Player) startDevice() {
+	p.mu.Lock()
+	p.priming = true
+	p.mu.Unlock()
+	p.dev.play()
+	p.mu.Lock()
+	p.priming = false
+	p.mu.Unlock()
+}
+
+func (p *Player) setPlaying(v bool) {
+	p.mu.Lock()
+	p.playing = v
+	p.mu.Unlock()
+}

@@ -1,0 +1,13 @@
+//go:build !cgo
+
+package audio
+
+import (
+	"errors"
+	"time"
+)
+
+// openDevice reports that this build has no local playback (oto needs cgo).
+func openDevice(time.Duration, time.Duration) (device, error) {
+	return nil, errors.New("local playback unavailable: built without cgo")
+}

@@ -1,0 +1,53 @@
+//go:build cgo
+
+package audio
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ebitengine/oto/v3"
+)
+
+type otoDevice struct {
+	ctx *oto.Context
+	pl  *oto.Player
+}
+
+// openDevice creates the process's oto context (48 kHz, stereo, float32),
+// waits for it with a timeout and then checks ctx.Err(): with no device oto
+// still returns a context, and playing on it would hang.
+func openDevice(readyTimeout, buffer time.Duration) (device, error) {
+	ctx, ready, err := oto.NewContext(&oto.NewContextOptions{
+		SampleRate: PlaybackRate, ChannelCount: 2, Format: oto.FormatFloat32LE, BufferSize: buffer,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open audio output: %w", err)
+	}
+	timer := time.NewTimer(readyTimeout)
+	defer timer.Stop()
+	select {
+	case <-ready:
+	case <-timer.C:
+		return nil, fmt.Errorf("audio output not ready after %v", readyTimeout)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("audio output: %w", err)
+	}
+	return &otoDevice{ctx: ctx}, nil
+}
+
+func (d *otoDevice) start(r io.Reader) {
+	d.pl = d.ctx.NewPlayer(r)
+	// A small player buffer keeps the reported position close to what is
+	// audible and an interrupt short.
+	d.pl.SetBufferSize(PlaybackRate * 8 / 50) // 20 ms of stereo float32
+}
+func (d *otoDevice) play()               { d.pl.Play() }
+func (d *otoDevice) pause()              { d.pl.Pause() }
+func (d *otoDevice) reset()              { d.pl.Reset() }
+func (d *otoDevice) setVolume(v float64) { d.pl.SetVolume(v) }
+func (d *otoDevice) buffered() int       { return d.pl.BufferedSize() }
+func (d *otoDevice) suspend() error      { return d.ctx.Suspend() }
+func (d *otoDevice) resume() error       { return d.ctx.Resume() }
