@@ -1,0 +1,29 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"neko/backend/llm/llmtest"
+)
+
+// RunTestProvider serves the scriptable, protocol-exact test provider on
+// 127.0.0.1:port (0 = any) until SIGINT/SIGTERM, for manual and frontend
+// tests: point a provider's URL at the printed base URL.
+func RunTestProvider(port int, stdout, stderr io.Writer) int {
+	s, err := llmtest.Start(fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		fmt.Fprintln(stderr, "neko testprovider:", err)
+		return 1
+	}
+	defer s.Close()
+	fmt.Fprintf(stdout, "test provider listening\n  chat/embeddings: %s\n  realtime: %s\n  gemini live: %s\n", s.BaseURL(), s.RealtimeURL(), s.GeminiURL())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return 0
+}

@@ -1,0 +1,108 @@
+package services
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+
+	"neko/backend/agent"
+	"neko/backend/bridge"
+	"neko/backend/httpjson"
+	"neko/backend/llm"
+	"neko/backend/mainserver"
+)
+
+// build makes one server's component. Each server reaches the others only
+// through their ports (HTTP and ZeroMQ), so split mode is the same code.
+func (s *Services) build(name string) (*component, error) {
+	switch name {
+	case "memory":
+		return s.buildMemory()
+	case "agent":
+		return s.buildAgent()
+	case "main":
+		return s.buildMain()
+	}
+	return nil, fmt.Errorf("unknown server %q", name)
+}
+
+func (s *Services) bridgeConfig() bridge.Config {
+	return bridge.Config{SessionPort: s.Ports.SessionPub, AgentPort: s.Ports.AgentPush, AnalyzePort: s.Ports.AnalyzePush,
+		InstanceID: s.opts.InstanceID}
+}
+
+// endpoint resolves a model role for the llm clients.
+func (s *Services) endpoint(role string) llm.Endpoint {
+	e := s.Store.ModelEndpoint(role)
+	if !e.Configured() {
+		return llm.Endpoint{}
+	}
+	return llm.Endpoint{BaseURL: e.BaseURL, APIKey: e.APIKey, Model: e.Model}
+}
+
+func (s *Services) buildMemory() (*component, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/", notReady("memory"))
+	return &component{handler: mux}, nil
+}
+
+func (s *Services) buildAgent() (*component, error) {
+	s.bridgeA = bridge.NewAgentSide(s.bridgeConfig(), s.opts.Log)
+	s.bridgeA.Start(s.ctx)
+	a, err := agent.New(agent.DefaultConfig(filepath.Join(s.Store.Paths.Root, "agent")), agent.Deps{
+		Endpoint: s.endpoint,
+		Analyze:  s.bridgeA.Analyze(),
+		Send:     s.bridgeA.Send,
+	}, s.opts.Log)
+	if err != nil {
+		return nil, err
+	}
+	return &component{handler: a.Handler(), healthExtra: a.HealthExtra, run: a.Run, close: a.Close}, nil
+}
+
+func (s *Services) buildMain() (*component, error) {
+	router := newAgentEvents(s.opts.Log)
+	s.bridgeM = bridge.NewMainSide(s.bridgeConfig(), router.handle, s.opts.Log)
+	if err := s.bridgeM.Start(s.ctx); err != nil {
+		return nil, err
+	}
+	agentURL := fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Agent)
+	ms, err := mainserver.New(mainserver.Config{InstanceID: s.opts.InstanceID, Token: s.token.Token(), OpenBrowserMode: s.opts.OpenBrowserMode},
+		mainserver.Deps{
+			Store:    s.Store,
+			Assets:   s.opts.Assets,
+			Log:      s.opts.Log,
+			Agent:    agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internalClient()}),
+			Shutdown: s.stop,
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &component{handler: ms.Handler(), close: ms.Close}, nil
+}
+
+// internalClient talks to the memory and agent servers: loopback only, no
+// proxy, and the instance token they require.
+func (s *Services) internalClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	return &http.Client{Transport: instanceAuth{next: tr, token: s.token.Token}}
+}
+
+type instanceAuth struct {
+	next  http.RoundTripper
+	token func() string
+}
+
+func (a instanceAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Neko-Instance", a.token())
+	return a.next.RoundTrip(r)
+}
+
+// notReady answers for a server whose API is not built into this version.
+func notReady(service string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Error(w, http.StatusNotImplemented, "not_implemented", "the "+service+" server API is not available in this build yet")
+	})
+}
