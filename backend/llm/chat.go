@@ -197,6 +197,12 @@ const maxAnswerBytes = 32 << 20
 // timeouts through the request's context.
 func (c *ChatClient) do(parent context.Context, path string, body []byte,
 	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) error {
+	return c.doContent(parent, path, body, "application/json", handle)
+}
+
+// doContent is do with an explicit request content type.
+func (c *ChatClient) doContent(parent context.Context, path string, body []byte, contentType string,
+	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) error {
 	var lastErr error
 	for attempt := 0; attempt <= c.retries; attempt++ {
 		if attempt > 0 {
@@ -210,7 +216,7 @@ func (c *ChatClient) do(parent context.Context, path string, body []byte,
 			case <-t.C:
 			}
 		}
-		err, retry := c.once(parent, path, body, handle)
+		err, retry := c.once(parent, path, body, contentType, handle)
 		if err == nil || !retry {
 			return err
 		}
@@ -219,7 +225,7 @@ func (c *ChatClient) do(parent context.Context, path string, body []byte,
 	return lastErr
 }
 
-func (c *ChatClient) once(parent context.Context, path string, body []byte,
+func (c *ChatClient) once(parent context.Context, path string, body []byte, contentType string,
 	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) (err error, retry bool) {
 	ctx, w := newWatchdog(parent, c.timeouts.FirstToken, c.timeouts.Idle)
 	defer w.stop()
@@ -227,7 +233,7 @@ func (c *ChatClient) once(parent context.Context, path string, body []byte,
 	if err != nil {
 		return fmt.Errorf("llm: build request: %w", err), false
 	}
-	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", "application/json, text/event-stream")
 	if c.ep.APIKey != "" {
 		hreq.Header.Set("Authorization", "Bearer "+c.ep.APIKey)

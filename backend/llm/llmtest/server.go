@@ -31,6 +31,8 @@ type Server struct {
 	chatScript func(ChatRequest) ChatReply
 	requests   []ChatRequest
 	rt         *realtimeState
+	transcribe func(TranscriptionRequest) TranscriptionReply
+	transReqs  []TranscriptionRequest
 	embeds     []EmbeddingRequest
 }
 
@@ -56,6 +58,7 @@ func Start(addr string) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
 	mux.HandleFunc("POST /v1/embeddings", s.handleEmbeddings)
+	mux.HandleFunc("POST /v1/audio/transcriptions", s.handleTranscription)
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("GET /v1/realtime", s.handleRealtime)
 	mux.HandleFunc("GET /api-ws/v1/realtime", s.handleRealtime)
