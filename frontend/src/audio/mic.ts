@@ -1,0 +1,79 @@
+// Package audio/mic: microphone capture through an AudioWorklet at 48 kHz. Each 10 ms frame
+// (480 samples PCM s16le) is handed to onFrame unless muted.
+
+export interface MicOptions {
+  deviceId?: string;
+  /** gain in dB applied before the worklet */
+  gainDb?: number;
+  onFrame: (frame: ArrayBuffer) => void;
+  workletUrl?: string;
+}
+
+export class MicCapture {
+  private ctx: AudioContext | null = null;
+  private stream: MediaStream | null = null;
+  private node: AudioWorkletNode | null = null;
+  private gainNode: GainNode | null = null;
+  muted = false;
+  framesSent = 0;
+  private readonly opts: MicOptions;
+
+  constructor(opts: MicOptions) {
+    this.opts = opts;
+  }
+
+  get running(): boolean {
+    return this.ctx !== null;
+  }
+
+  async start(): Promise<void> {
+    if (this.ctx) return;
+    const constraints: MediaTrackConstraints = {
+      channelCount: 1,
+      echoCancellation: true,
+      noiseSuppression: true,
+      autoGainControl: true,
+    };
+    if (this.opts.deviceId) constraints.deviceId = { exact: this.opts.deviceId };
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    try {
+      await ctx.audioWorklet.addModule(this.opts.workletUrl ?? '/static/audio-processor.js');
+      const src = ctx.createMediaStreamSource(stream);
+      const gain = ctx.createGain();
+      gain.gain.value = Math.pow(10, (this.opts.gainDb ?? 0) / 20);
+      const node = new AudioWorkletNode(ctx, 'neko-mic-processor');
+      node.port.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
+        if (this.muted) return;
+        this.framesSent++;
+        this.opts.onFrame(ev.data);
+      };
+      src.connect(gain);
+      gain.connect(node);
+      this.ctx = ctx;
+      this.stream = stream;
+      this.node = node;
+      this.gainNode = gain;
+    } catch (err) {
+      stream.getTracks().forEach((t) => t.stop());
+      await ctx.close();
+      throw err;
+    }
+  }
+
+  setGainDb(db: number): void {
+    if (this.gainNode) this.gainNode.gain.value = Math.pow(10, db / 20);
+  }
+
+  async stop(): Promise<void> {
+    this.node?.port.close();
+    this.node?.disconnect();
+    this.stream?.getTracks().forEach((t) => t.stop());
+    const ctx = this.ctx;
+    this.ctx = null;
+    this.node = null;
+    this.stream = null;
+    this.gainNode = null;
+    if (ctx) await ctx.close();
+  }
+}
