@@ -6,9 +6,11 @@
 package agent
 
 import (
+	"context"
 	"path/filepath"
 	"time"
 
+	"neko/backend/agent/computer"
 	"neko/backend/agent/model"
 	"neko/backend/bridge"
 	"neko/backend/llm"
@@ -33,7 +35,14 @@ type Config struct {
 	BrowserTaskTimeout  time.Duration // [5m]
 	ComputerTaskTimeout time.Duration // [15m]
 	HistoryMessages     int           // conversation lines shown to the analyzer [10]
-	MaxMCPSteps         int           // tool calls in one plan [5]
+	// Computer configures computer use when Deps.Computer is nil. Its zero
+	// value (what DefaultConfig gives) asks approval for every action; the
+	// audit log goes to AuditDir.
+	Computer computer.Options
+	// ComputerWithoutApproval lets computer use act without asking the user
+	// about each action (off by default; the user's explicit choice).
+	ComputerWithoutApproval bool
+	MaxMCPSteps             int // tool calls in one plan [5]
 }
 
 // DefaultConfig returns the defaults for a data folder.
@@ -63,6 +72,10 @@ func (c *Config) fill() {
 	if c.HistoryMessages <= 0 {
 		c.HistoryMessages = 10
 	}
+	if c.Computer.AuditDir == "" {
+		c.Computer.AuditDir = c.AuditDir
+	}
+	c.Computer.RequireApproval = !c.ComputerWithoutApproval
 	if c.MaxMCPSteps <= 0 {
 		c.MaxMCPSteps = 5
 	}
@@ -81,10 +94,16 @@ type Deps struct {
 	Analyze <-chan bridge.Event
 	// Send delivers an event to the main server (48962).
 	Send func(bridge.Event) error
-	// Browser and Computer run those channels; nil leaves the channel
+	// Browser and Computer run those channels; nil Computer builds
+	// computer.New(Config.Computer); nil Browser leaves browser use
 	// unavailable (reported with a reason code).
 	Browser  BrowserRunner
 	Computer ComputerRunner
+	// Approve, when set, asks the user about one computer-use action (the
+	// conversation engine connects it to the WebSocket). When nil, requests
+	// wait in Server.Approvals(), are announced as task_update with stage
+	// "awaiting_approval", and are answered over HTTP.
+	Approve func(ctx context.Context, lanlan string, a computer.Approval) (bool, error)
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"neko/backend/agent/computer"
 	"neko/backend/agent/model"
 	"neko/backend/bridge"
 )
@@ -47,7 +48,17 @@ func (s *Server) startPlan(name, desc, lang string, p Plan) (id, dup string, err
 		instr := firstNonEmpty(p.Instruction, desc)
 		j.instruction, j.params["instruction"] = instr, instr
 		j.run = func(ctx context.Context, id string, progress Progress) (Outcome, error) {
-			return s.deps.Computer.Run(ctx, id, instr, progress)
+			m := s.deps.Model(RoleAgent)
+			if m == nil {
+				return Outcome{}, errors.New(ReasonModelNotConfigured)
+			}
+			res, err := s.deps.Computer.Run(ctx, computer.Task{ID: id, Instruction: instr, Model: m, Progress: progress,
+				Approve: func(ctx context.Context, a computer.Approval) (bool, error) { return s.approve(ctx, name, a) }})
+			out := Outcome{Success: res.Success, Result: res.Answer, Steps: res.Steps}
+			if out.Result == "" && len(res.Actions) > 0 {
+				out.Result = "did: " + strings.Join(res.Actions, "; ")
+			}
+			return out, err
 		}
 	default:
 		return "", "", fmt.Errorf("agent: nothing to run for method %q", p.Method)

@@ -57,6 +57,27 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/control", s.adminControl)
 	mux.HandleFunc("POST /plugin/execute", notPlugins)
 	mux.HandleFunc("POST /api/agent/tasks/{id}/complete", notPlugins)
+	// Computer-use approvals (ours).
+	mux.HandleFunc("GET /computer_use/approvals", func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Write(w, 200, map[string]any{"success": true, "approvals": s.approvals.Pending()})
+	})
+	mux.HandleFunc("POST /computer_use/approvals/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Approved *bool `json:"approved"`
+		}
+		if !httpjson.DecodeOrError(w, r, &body, maxBody) {
+			return
+		}
+		if body.Approved == nil {
+			httpjson.Error(w, 400, "invalid", "approved (bool) is required")
+			return
+		}
+		if err := s.approvals.Answer(r.PathValue("id"), *body.Approved); err != nil {
+			httpjson.Error(w, 404, "not_found", err.Error())
+			return
+		}
+		httpjson.Write(w, 200, map[string]any{"success": true})
+	})
 	// MCP server management (ours).
 	mux.HandleFunc("GET /mcp/servers", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, 200, map[string]any{"success": true, "servers": s.mcp.Servers()})

@@ -1,6 +1,10 @@
 package agent
 
-import "context"
+import (
+	"context"
+
+	"neko/backend/agent/computer"
+)
 
 // Progress reports one step of a long task.
 type Progress func(step, total int, message string)
@@ -20,9 +24,11 @@ type BrowserRunner interface {
 	Close() error
 }
 
-// ComputerRunner runs a computer-use instruction (package agent/computer).
+// ComputerRunner runs a computer-use task (*computer.Runner).
 type ComputerRunner interface {
 	Available() (ok bool, reason string)
-	Run(ctx context.Context, taskID, instruction string, progress Progress) (Outcome, error)
+	Run(ctx context.Context, t computer.Task) (computer.Result, error)
 	Close() error
 }
+
+var _ ComputerRunner = (*computer.Runner)(nil)

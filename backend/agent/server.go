@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"neko/backend/agent/computer"
 	"neko/backend/agent/mcp"
+	"neko/backend/agent/model"
 	"neko/backend/bridge"
 )
 
@@ -22,6 +24,7 @@ type Server struct {
 	reg  *registry
 	mcp  *mcp.Manager
 
+	approvals    Approvals
 	computerSlot chan struct{} // one computer-use task at a time
 	browserSlot  chan struct{} // one browser-use task at a time
 
@@ -60,7 +63,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Server, error) {
 		return nil, errors.New("agent: Deps.Send is required")
 	}
 	if deps.Model == nil && deps.Endpoint != nil {
-		deps.Model = endpointModels(deps.Endpoint, log)
+		deps.Model = model.FromEndpoints(deps.Endpoint, log)
 	}
 	if deps.Model == nil {
 		deps.Model = func(string) modelT { return nil }
@@ -73,6 +76,9 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Server, error) {
 	m, err := mcp.NewManager(cfg.MCPFile, mcp.Options{CallTimeout: cfg.MCPTaskTimeout}, log)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
+	}
+	if deps.Computer == nil {
+		deps.Computer = computer.New(cfg.Computer, log)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{

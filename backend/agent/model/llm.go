@@ -1,4 +1,4 @@
-package agent
+package model
 
 import (
 	"context"
@@ -7,14 +7,13 @@ import (
 	"net/http"
 	"sync"
 
-	"neko/backend/agent/model"
 	"neko/backend/llm"
 )
 
-// chatModel adapts an llm.ChatClient to model.Model.
+// chatModel adapts an llm.ChatClient to Model.
 type chatModel struct{ c *llm.ChatClient }
 
-func (m chatModel) Complete(ctx context.Context, req model.Request) (string, error) {
+func (m chatModel) Complete(ctx context.Context, req Request) (string, error) {
 	msgs := make([]llm.Message, 0, len(req.Messages))
 	for _, msg := range req.Messages {
 		lm := llm.Message{Role: msg.Role, Content: msg.Content}
@@ -31,12 +30,12 @@ func (m chatModel) Complete(ctx context.Context, req model.Request) (string, err
 	return res.Text, nil
 }
 
-// endpointModels resolves roles through Deps.Endpoint, keeping one client
-// per distinct endpoint.
-func endpointModels(endpoint func(string) llm.Endpoint, log *slog.Logger) func(string) model.Model {
+// FromEndpoints resolves roles through endpoint, keeping one client per
+// distinct endpoint; a role whose endpoint has no BaseURL yields nil.
+func FromEndpoints(endpoint func(string) llm.Endpoint, log *slog.Logger) func(string) Model {
 	var mu sync.Mutex
-	clients := map[llm.Endpoint]model.Model{}
-	return func(role string) model.Model {
+	clients := map[llm.Endpoint]Model{}
+	return func(role string) Model {
 		ep := endpoint(role)
 		if ep.BaseURL == "" {
 			return nil
