@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -92,7 +93,7 @@ func Start(ctx context.Context, o Options) (*Services, error) {
 	default:
 		return nil, fmt.Errorf("--only must be main, memory or agent, not %q", o.Only)
 	}
-	o.Events.Emit("startup_begin", map[string]any{"mode": modeName(o.Only), "instance_id": o.InstanceID})
+	o.Events.Emit("startup_begin", map[string]any{"mode": modeName(o.Only), "instance_id": o.InstanceID, "pid": os.Getpid()})
 	s, err := start(ctx, o)
 	if err != nil {
 		payload := map[string]any{"error": err.Error()}

@@ -1,0 +1,75 @@
+//go:build desktop || bindings
+
+// Command neko is the desktop companion: the three servers in-process and a
+// Wails window showing the character.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+
+	"neko/backend/launcher"
+	"neko/backend/services"
+)
+
+var version = "dev"
+
+func main() {
+	o, err := launcher.Parse(os.Args[1:], os.Getenv)
+	if err != nil {
+		if launcher.IsHelp(err) {
+			fmt.Print(err)
+			return
+		}
+		fmt.Fprintln(os.Stderr, "neko:", err)
+		os.Exit(2)
+	}
+	switch o.Command {
+	case "version":
+		fmt.Println("neko", version, "(desktop)")
+		return
+	case "testprovider":
+		os.Exit(launcher.RunTestProvider(o.ProviderPort, os.Stdout, os.Stderr))
+	}
+	log, root, closer, err := launcher.Setup(o, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "neko:", err)
+		os.Exit(1)
+	}
+	defer closer.Close()
+	o.Attach = true // a second launch opens a window on the running servers
+	svc, err := launcher.StartServices(context.Background(), o, root, frontendAssets(), services.NewEvents(os.Stdout), log)
+	if err != nil {
+		log.Error("startup failed", "err", err)
+		os.Exit(1)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", svc.Ports.Main)
+	app := NewApp(svc, url, log)
+	err = wails.Run(&options.App{
+		Title:            "N.E.K.O",
+		Width:            1100,
+		Height:           760,
+		MinWidth:         360,
+		MinHeight:        480,
+		BackgroundColour: &options.RGBA{R: 250, G: 246, B: 255, A: 255},
+		AssetServer:      &assetserver.Options{Handler: app.shellPage()},
+		OnStartup:        app.startup,
+		OnShutdown:       app.shutdown,
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId:               "dev.neko.companion.window",
+			OnSecondInstanceLaunch: app.secondInstance,
+		},
+		Linux: &linux.Options{ProgramName: "neko"},
+	})
+	if err != nil {
+		log.Error("window", "err", err)
+		app.shutdown(context.Background())
+		os.Exit(1)
+	}
+}
