@@ -327,34 +327,3 @@ func TestDataRootOverride(t *testing.T) {
 	}
 }
 
-func TestModelEndpointResolution(t *testing.T) {
-	s := openStore(t, t.TempDir())
-	if _, err := s.UpdateCore(map[string]any{"coreApi": "qwen", "coreApiKey": "core-k", "assistApi": "openai", "assistApiKeyOpenai": "oa-k"}); err != nil {
-		t.Fatal(err)
-	}
-	rt := s.ModelEndpoint(config.RoleRealtime)
-	if rt.BaseURL != "wss://dashscope.aliyuncs.com/api-ws/v1/realtime" || rt.APIKey != "core-k" || rt.APIType != "qwen" {
-		t.Errorf("realtime = %+v", rt)
-	}
-	conv := s.ModelEndpoint(config.RoleConversation)
-	if conv.BaseURL != "https://api.openai.com/v1" || conv.APIKey != "oa-k" || conv.Model != "gpt-5-chat-latest" {
-		t.Errorf("conversation = %+v", conv)
-	}
-	// The agent's custom override applies even with custom API off.
-	_, _ = s.UpdateCore(map[string]any{"agentModelUrl": "http://127.0.0.1:1234/v1", "agentModelId": "local-vlm", "summaryModelUrl": "http://x", "summaryModelId": "s"})
-	if a := s.ModelEndpoint(config.RoleAgent); a.BaseURL != "http://127.0.0.1:1234/v1" || !a.IsCustom {
-		t.Errorf("agent = %+v", a)
-	}
-	if sm := s.ModelEndpoint(config.RoleSummary); sm.IsCustom {
-		t.Errorf("summary override used while enableCustomApi is off: %+v", sm)
-	}
-	_, _ = s.UpdateCore(map[string]any{"enableCustomApi": true})
-	if sm := s.ModelEndpoint(config.RoleSummary); !sm.IsCustom || sm.Model != "s" {
-		t.Errorf("summary override ignored: %+v", sm)
-	}
-	// Free tier: assist follows core, keys come from the catalog.
-	_, _ = s.UpdateCore(map[string]any{"coreApi": "free", "coreApiKey": "", "enableCustomApi": false})
-	if c := s.ModelEndpoint(config.RoleConversation); c.APIKey != "free-access" || c.APIType != "free" {
-		t.Errorf("free conversation = %+v", c)
-	}
-}

@@ -33,11 +33,11 @@ func (s *Services) bridgeConfig() bridge.Config {
 
 // endpoint resolves a model role for the llm clients.
 func (s *Services) endpoint(role string) llm.Endpoint {
-	e := s.Store.ModelEndpoint(role)
-	if !e.Configured() {
+	e, err := llm.Resolve(s.Store.Core(), s.Store.Providers, role, llm.ResolveOptions{})
+	if err != nil || e.BaseURL == "" || e.Model == "" {
 		return llm.Endpoint{}
 	}
-	return llm.Endpoint{BaseURL: e.BaseURL, APIKey: e.APIKey, Model: e.Model}
+	return e.Endpoint
 }
 
 func (s *Services) buildMemory() (*component, error) {
