@@ -326,4 +326,3 @@ func TestDataRootOverride(t *testing.T) {
 		t.Errorf("XDG documents not used: %s", got)
 	}
 }
-
