@@ -9,7 +9,7 @@ import (
 
 func TestEnvelopeIsChunkInvariantAndMapsLevels(t *testing.T) {
 	x := append(sine(4800, 48000, 200, 0.5), make([]float32, 4800)...) // 100 ms loud, 100 ms silent
-	x = append(x, sine(4800, 48000, 200, 0.003)...)                      // 100 ms at -53 dBFS
+	x = append(x, sine(4800, 48000, 200, 0.003)...)                    // 100 ms at -53 dBFS
 	e := audio.NewEnvelope(48000)
 	whole := e.Append(nil, x)
 	if len(whole) != 15 {

@@ -26,9 +26,9 @@ type MicConfig struct {
 	MaxGainDB   float64 // AGC gain range (default +24 dB)
 	MinGainDB   float64 // (default -12 dB)
 	DisableAGC  bool
-	CeilingDBFS float64 // limiter ceiling (default -1 dBFS)
-	VADMarginDB float64 // speech is this far above the noise floor (default 9 dB)
-	VADMinDBFS  float64 // and above this absolute level (default -50 dBFS)
+	CeilingDBFS float64       // limiter ceiling (default -1 dBFS)
+	VADMarginDB float64       // speech is this far above the noise floor (default 9 dB)
+	VADMinDBFS  float64       // and above this absolute level (default -50 dBFS)
 	Hangover    time.Duration // speech stays on this long after the last loud frame (default 300 ms)
 }
 
