@@ -53,7 +53,8 @@ const MODELS = {
   vrmchan: ['/static/vrm/default.vrm', 'vrm'],
 };
 
-export async function startMockServer({ dist, token = 'tok-e2e', script = {} } = {}) {
+export async function startMockServer({ dist, token = 'tok-e2e' } = {}) {
+  const script = { lateFrames: false };
   const root = resolve(dist);
   const st = initialState();
   const log = { ws: [], binaryIn: 0, rest: [] };
@@ -81,7 +82,7 @@ export async function startMockServer({ dist, token = 'tok-e2e', script = {} } =
     log.rest.push(`${m} ${p}`);
     const cats = st.characters.猫娘;
     let mm;
-    if (p === '/api/config/user_language') return json(res, 200, { success: true, language: 'en' });
+    if (p === '/api/config/user_language') return json(res, 200, { success: true, language: st.language ?? 'en' });
     if (p === '/api/config/page_config') {
       const name = url.searchParams.get('lanlan_name') || st.characters.当前猫娘;
       const [model_path, model_type] = MODELS[name] ?? MODELS.test;
@@ -253,7 +254,7 @@ export async function startMockServer({ dist, token = 'tok-e2e', script = {} } =
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`, token, state: st, log,
+    url: `http://127.0.0.1:${port}`, token, state: st, log, script,
     close: () => new Promise((ok) => { for (const c of wss.clients) c.terminate(); wss.close(); server.close(() => ok()); server.closeAllConnections?.(); }),
   };
 }

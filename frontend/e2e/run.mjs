@@ -1,0 +1,165 @@
+// End-to-end tests in Debian Chromium (playwright-core) against the built app served by the mock
+// server of mockserver.mjs. Screenshots go to test-artifacts/. Prints "N passed, N failed".
+// Usage: npm run build && npm run e2e  [-- name-filter]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch } from './browser.mjs';
+import { startMockServer } from './mockserver.mjs';
+import { settingsTests } from './settings.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = resolve(here, '..', 'dist');
+const artifacts = resolve(here, '..', 'test-artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+export async function until(fn, what, ms = 15000) {
+  const start = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function avatarReady(page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid=stage]')?.dataset.avatar, null, { timeout: 30000 });
+  return page.evaluate(() => document.querySelector('[data-testid=stage]').dataset.avatar);
+}
+
+async function renders(ctx, path, kind, shot) {
+  const { page, srv } = ctx;
+  await page.goto(srv.url + path);
+  assert((await avatarReady(page)) === kind, `${path} shows a ${kind} avatar`);
+  const px = await page.evaluate(() => window.__neko.stage.current.opaquePixels());
+  assert(px > 5000, `${kind} canvas has drawn pixels (got ${px})`);
+  await page.screenshot({ path: join(artifacts, shot) });
+  return px;
+}
+
+async function sendText(page, text) {
+  await page.fill('[data-testid=chat-input]', text);
+  await page.press('[data-testid=chat-input]', 'Enter');
+}
+
+const stats = (page) => page.evaluate(() => ({ ...window.__neko.player.stats, ctx: window.__neko.player.ctx.state }));
+
+const tests = [
+  ['page loads and the Live2D (Cubism 4) avatar renders', (c) => renders(c, '/', 'live2d', 'home-live2d-cubism4.png')],
+  ['the VRM avatar renders (/{character} route)', (c) => renders(c, '/vrmchan', 'vrm', 'home-vrm.png')],
+  ['a Cubism 2 Live2D model renders', (c) => renders(c, '/shizuku', 'live2d', 'home-live2d-cubism2.png')],
+  ['a text message gets a streamed reply, audio is scheduled, the emotion is asked for', async ({ page, srv }) => {
+    await page.goto(srv.url + '/');
+    await avatarReady(page);
+    await until(() => page.evaluate(() => window.__neko.socket.connState === 'open'), 'socket open');
+    await sendText(page, 'hello');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ai-bubble]')?.textContent === 'Hello there, nice to meet you!', null, { timeout: 10000 });
+    const user = await page.textContent('.bubble.user');
+    assert(user === 'hello', 'user bubble shows the text');
+    const acts = srv.log.ws.map((m) => `${m.action}:${m.input_type ?? ''}`);
+    assert(acts.includes('start_session:text') && acts.includes('stream_data:text'), `protocol messages sent: ${acts}`);
+    const s = await until(async () => { const x = await stats(page); return x.scheduled >= 4 ? x : null; }, 'audio chunks scheduled');
+    assert(s.dropped === 0, 'nothing dropped without a barge-in');
+    await until(() => srv.log.rest.includes('POST /api/emotion/analysis'), 'emotion analysis after turn end');
+    await page.screenshot({ path: join(artifacts, 'chat-streamed-reply.png') });
+  }],
+  ['a barge-in stops the old speech and drops its late frames', async ({ page, srv }) => {
+    await page.goto(srv.url + '/');
+    await avatarReady(page);
+    await sendText(page, 'long');
+    await until(async () => (await stats(page)).scheduled >= 20, 'long speech scheduled');
+    const speaking = await page.evaluate(() => window.__neko.player.speaking);
+    assert(speaking, 'the long speech is playing');
+    srv.script.lateFrames = true;
+    const before = await stats(page);
+    await sendText(page, 'stop, listen');
+    const after = await until(async () => { const x = await stats(page); return x.dropped >= 1 && x.scheduled >= before.scheduled + 4 ? x : null; }, 'late frame dropped and new speech scheduled');
+    assert(after.stopped >= 1, `scheduled sources of the old speech were stopped (${after.stopped})`);
+    srv.script.lateFrames = false;
+  }],
+  ['the microphone streams binary PCM frames and mute stops them', async ({ page, srv }) => {
+    await page.goto(srv.url + '/');
+    await avatarReady(page);
+    await page.click('[data-testid=mic]');
+    await until(() => srv.log.binaryIn > 20, 'mic frames arrive');
+    assert(srv.log.ws.some((m) => m.action === 'start_session' && m.input_type === 'audio'), 'voice session started');
+    await page.click('[data-testid=mute]');
+    await new Promise((r) => setTimeout(r, 200));
+    const n = srv.log.binaryIn;
+    await new Promise((r) => setTimeout(r, 400));
+    assert(srv.log.binaryIn - n <= 2, `muted mic sends nothing (${srv.log.binaryIn - n} frames)`);
+    await page.click('[data-testid=mic]');
+  }],
+  ['zoom and drag are saved to preferences and restored', async ({ page, srv }) => {
+    await page.goto(srv.url + '/vrmchan');
+    await avatarReady(page);
+    const box = await page.locator('[data-testid=stage]').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -300);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 80, box.y + box.height / 2 + 20, { steps: 4 });
+    await page.mouse.up();
+    const pref = await until(() => srv.state.preferences.find((p) => p.model_path === '/static/vrm/default.vrm' && p.position.x > 0.05), 'preferences saved');
+    assert(pref.scale.x > 1, `zoomed in (${pref.scale.x})`);
+    await page.reload();
+    await avatarReady(page);
+    const t = await page.evaluate(() => window.__neko.stage.current.getTransform());
+    assert(Math.abs(t.scale.x - pref.scale.x) < 1e-6 && Math.abs(t.position.x - pref.position.x) < 1e-6, 'saved transform applied on load');
+  }],
+  ['pet mode shows only the avatar on a transparent page with a drag handle', async ({ page, srv }) => {
+    await page.goto(srv.url + '/?mode=pet');
+    await avatarReady(page);
+    assert(await page.locator('.drag-handle').count() === 1, 'drag handle');
+    assert(await page.locator('[data-testid=chat-input]').count() === 0, 'no chat in pet mode');
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert(bg === 'rgba(0, 0, 0, 0)', `transparent body (${bg})`);
+    await page.screenshot({ path: join(artifacts, 'pet-mode.png'), omitBackground: true });
+  }],
+  ['the language comes from /api/config/user_language', async ({ page, srv }) => {
+    srv.state.language = 'ja';
+    await page.goto(srv.url + '/memory_browser');
+    await page.waitForSelector('body[data-ready="1"]');
+    const nav = await page.textContent('nav a');
+    srv.state.language = 'en';
+    assert(nav === 'ホーム', `Japanese navigation (${nav})`);
+  }],
+  ...settingsTests({ assert, until, artifacts }),
+];
+
+const filter = process.argv[2] ?? '';
+const srv = await startMockServer({ dist });
+const browser = await launch();
+let passed = 0;
+let failed = 0;
+const report = [];
+const t0 = Date.now();
+for (const [name, fn] of tests) {
+  if (filter && !name.includes(filter)) continue;
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const start = Date.now();
+  try {
+    await fn({ page, srv });
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    passed++;
+    report.push(`ok   ${name} (${Date.now() - start} ms)`);
+  } catch (err) {
+    failed++;
+    report.push(`FAIL ${name}: ${err.stack ?? err}`);
+    await page.screenshot({ path: join(artifacts, `FAIL-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`) }).catch(() => undefined);
+  } finally {
+    await page.close();
+  }
+  console.log(report[report.length - 1]);
+}
+await browser.close();
+await srv.close();
+writeFileSync(join(artifacts, 'e2e-report.txt'), `${report.join('\n')}\n${passed} passed, ${failed} failed in ${Date.now() - t0} ms\n`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
