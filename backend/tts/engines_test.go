@@ -115,7 +115,11 @@ func runEngineSuite(t *testing.T, ec engineCase) {
 		if !s.WaitFor(10*time.Second, func() bool { o, c := s.Connections(); return o > 0 && c >= 1 }) {
 			t.Fatal("the interrupted stream's connection was not closed")
 		}
-		s.Script.Endless = false
+		calm := ttstest.Script{}
+		if !ec.noKey {
+			calm.APIKey = testKey
+		}
+		s.SetScript(calm)
 		w.Speak("new", "Okay. ")
 		w.End()
 		deadline := time.After(10 * time.Second)
@@ -201,5 +205,109 @@ func TestStepEngine(t *testing.T) {
 			return tts.NewStep(tts.StepConfig{URL: s.URL + "/v1/realtime/audio", APIKey: key, HandshakeTimeout: timeout})
 		},
 		failCode: "rate_limit_exceeded", failMsg: "Too many requests", wantFail: tts.CodeRateLimit,
+	})
+}
+
+func TestCosyVoiceEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewCosyVoice,
+		engine: func(s *ttstest.Server, key string, timeout time.Duration) tts.Engine {
+			return tts.NewCosyVoice(tts.CosyVoiceConfig{URL: s.URL + "/api-ws/v1/inference", APIKey: key, Voice: "cosyvoice-v3.5-plus-neko-abc", HandshakeTimeout: timeout})
+		},
+		failCode: "DataInspectionFailed", failMsg: "Input data may contain inappropriate content.", wantFail: tts.CodePolicy,
+		ogg:      true,
+	})
+}
+
+func TestCosyVoicePassesOGGThroughByteExact(t *testing.T) {
+	s := ttstest.NewCosyVoice(ttstest.Script{APIKey: testKey, Chunks: 4})
+	t.Cleanup(s.Close)
+	w := tts.NewWorker(tts.NewCosyVoice(tts.CosyVoiceConfig{URL: s.URL, APIKey: testKey, Voice: "v1"}), tts.WorkerConfig{})
+	runWorker(t, w)
+	expectReady(t, w)
+	w.Speak("s1", "こんにちは、元気ですか。")
+	w.End()
+	var got []byte
+	var sizes []int
+	for done := false; !done; {
+		ev := next(t, w)
+		switch ev.Kind {
+		case tts.EventAudio:
+			got = append(got, ev.OGG...)
+			sizes = append(sizes, len(ev.OGG))
+		case tts.EventError:
+			t.Fatal(ev.Err)
+		case tts.EventDone:
+			done = true
+		}
+	}
+	var want []byte
+	for i := 1; i <= 4; i++ {
+		want = append(want, ttstest.OggChunk(i, 700)...)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("OGG changed in transit: %d bytes, want %d", len(got), len(want))
+	}
+	if sizes[0] < 1024 {
+		t.Fatalf("first packet %d B, want aggregated to ≥1024", sizes[0])
+	}
+	run := s.Requests()[0]
+	params := run["payload"].(map[string]any)["parameters"].(map[string]any)
+	if params["format"] != "opus" || params["sample_rate"] != float64(48000) || params["voice"] != "v1" {
+		t.Fatalf("run-task parameters %v", params)
+	}
+	if hints, _ := params["language_hints"].([]any); len(hints) != 1 || hints[0] != "ja" {
+		t.Fatalf("kana text without language_hints [ja]: %v", params)
+	}
+	if ev := s.Events(); strings.Join(ev, ",") != "run-task,continue-task,finish-task" {
+		t.Fatalf("events %v", ev)
+	}
+}
+
+func TestCosyVoiceIdleFinish(t *testing.T) {
+	s := ttstest.NewCosyVoice(ttstest.Script{APIKey: testKey})
+	t.Cleanup(s.Close)
+	w := tts.NewWorker(tts.NewCosyVoice(tts.CosyVoiceConfig{URL: s.URL, APIKey: testKey, Voice: "v1", IdleFinish: 50 * time.Millisecond}), tts.WorkerConfig{})
+	runWorker(t, w)
+	expectReady(t, w)
+	w.Speak("s1", "First sentence here. ")
+	if !s.WaitFor(5*time.Second, func() bool { return strings.Count(strings.Join(s.Events(), ","), "finish-task") == 1 }) {
+		t.Fatalf("no finish-task after idling: %v", s.Events())
+	}
+	w.Speak("s1", "Second sentence here.")
+	w.End()
+	collect(t, w, "s1")
+	if got := strings.Join(s.Events(), ","); got != "run-task,continue-task,finish-task,run-task,continue-task,finish-task" {
+		t.Fatalf("events %s", got)
+	}
+}
+
+func TestOpenAIEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewOpenAI,
+		engine: func(s *ttstest.Server, key string, timeout time.Duration) tts.Engine {
+			return tts.NewOpenAI(tts.OpenAIConfig{BaseURL: s.URL + "/v1", APIKey: key, HandshakeTimeout: timeout})
+		},
+		failCode: "insufficient_quota", failMsg: "You exceeded your current quota, please check your plan and billing details.", wantFail: tts.CodeQuota,
+	})
+}
+
+func TestCogTTSEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewCogTTS,
+		engine: func(s *ttstest.Server, key string, timeout time.Duration) tts.Engine {
+			return tts.NewCogTTS(tts.CogTTSConfig{BaseURL: s.URL + "/api/paas/v4", APIKey: key, HandshakeTimeout: timeout})
+		},
+		failCode: "1113", failMsg: "余额不足或无可用资源包,请充值。", wantFail: tts.CodeArrears,
+	})
+}
+
+func TestGeminiEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewGemini,
+		engine: func(s *ttstest.Server, key string, timeout time.Duration) tts.Engine {
+			return tts.NewGemini(tts.GeminiConfig{BaseURL: s.URL, APIKey: key, HandshakeTimeout: timeout})
+		},
+		failCode: "FAILED_PRECONDITION", failMsg: "User location is not supported for the API use.", wantFail: tts.CodeResponseInvalid,
 	})
 }

@@ -81,6 +81,9 @@ func StatusCode(err error) string {
 		case pe.Status == http.StatusPaymentRequired:
 			return CodeArrears
 		}
+		if c, ok := providerCodes[pe.Code]; ok {
+			return c
+		}
 		if c := codeByKeyword(pe.Code); c != "" {
 			return c
 		}
@@ -112,6 +115,13 @@ func StatusCode(err error) string {
 		return c
 	}
 	return CodeTTSConnection
+}
+
+// providerCodes maps numeric provider codes (Zhipu GLM) to status codes.
+var providerCodes = map[string]string{
+	"1000": CodeKeyRejected, "1001": CodeKeyRejected, "1002": CodeKeyRejected, "1003": CodeKeyRejected, "1004": CodeKeyRejected,
+	"1113": CodeArrears, "1301": CodePolicy, "1261": CodePolicy,
+	"1302": CodeRateLimit, "1303": CodeRateLimit, "1305": CodeRateLimit,
 }
 
 func codeByKeyword(s string) string {

@@ -152,6 +152,11 @@ func (s *wsStream) sendJSON(v any) error {
 	defer s.wmu.Unlock()
 	_ = s.conn.SetWriteDeadline(time.Now().Add(wsWriteTimeout))
 	if err := s.conn.WriteJSON(v); err != nil {
+		select {
+		case <-s.done:
+			return nil // the stream already ended; Err reports why
+		default:
+		}
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
 		}
@@ -167,8 +172,8 @@ func (s *wsStream) end(err error) {
 			s.err = err
 		}
 		s.stop()
+		close(s.done) // before closing the socket: a failed write checks done
 		s.conn.Close()
-		close(s.done)
 	})
 }
 

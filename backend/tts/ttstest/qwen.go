@@ -14,8 +14,8 @@ import (
 func NewQwen(script Script) *Server {
 	return newServer(script, func(s *Server) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if s.Script.RejectStatus != 0 {
-				writeJSON(w, s.Script.RejectStatus, map[string]any{"code": dashscopeCode(s.Script.RejectStatus), "message": "rejected by script", "request_id": "r1"})
+			if s.sc().RejectStatus != 0 {
+				writeJSON(w, s.sc().RejectStatus, map[string]any{"code": dashscopeCode(s.sc().RejectStatus), "message": "rejected by script", "request_id": "r1"})
 				return
 			}
 			if !s.checkBearer(r) {
@@ -41,7 +41,7 @@ func dashscopeCode(status int) string {
 }
 
 func (s *Server) qwenSession(c *wsConn) {
-	if s.Script.Silent {
+	if s.sc().Silent {
 		c.drain()
 		return
 	}
@@ -60,14 +60,14 @@ func (s *Server) qwenSession(c *wsConn) {
 			c.send(map[string]any{"event_id": "event_s2", "type": "session.updated", "session": m["session"]})
 		case "input_text_buffer.append":
 			s.addText(str(m, "text"))
-			if s.Script.FailCode != "" && !failed {
+			if s.sc().FailCode != "" && !failed {
 				failed = true
-				c.send(map[string]any{"event_id": "event_e", "type": "error", "error": map[string]any{"type": "invalid_request_error", "code": s.Script.FailCode, "message": s.Script.FailMessage}})
+				c.send(map[string]any{"event_id": "event_e", "type": "error", "error": map[string]any{"type": "invalid_request_error", "code": s.sc().FailCode, "message": s.sc().FailMessage}})
 				continue
 			}
 			c.send(map[string]any{"type": "response.created", "response": map[string]any{"id": "resp_1"}})
-			pcm := Tone(24000, s.Script.chunkMillis())
-			c.stream(s.Script, func(int) bool {
+			pcm := Tone(24000, s.sc().chunkMillis())
+			c.stream(s.sc(), func(int) bool {
 				return c.send(map[string]any{"type": "response.audio.delta", "response_id": "resp_1", "item_id": "item_1", "delta": base64.StdEncoding.EncodeToString(pcm)})
 			})
 		case "input_text_buffer.commit":

@@ -13,8 +13,8 @@ import (
 func NewStep(script Script) *Server {
 	return newServer(script, func(s *Server) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if s.Script.RejectStatus != 0 {
-				writeJSON(w, s.Script.RejectStatus, map[string]any{"error": map[string]any{"message": "rejected by script", "type": "request_error"}})
+			if s.sc().RejectStatus != 0 {
+				writeJSON(w, s.sc().RejectStatus, map[string]any{"error": map[string]any{"message": "rejected by script", "type": "request_error"}})
 				return
 			}
 			if !s.checkBearer(r) {
@@ -27,7 +27,7 @@ func NewStep(script Script) *Server {
 }
 
 func (s *Server) stepSession(c *wsConn) {
-	if s.Script.Silent {
+	if s.sc().Silent {
 		c.drain()
 		return
 	}
@@ -51,14 +51,14 @@ func (s *Server) stepSession(c *wsConn) {
 			c.send(map[string]any{"type": "tts.response.created", "data": map[string]any{"session_id": sid}})
 		case "tts.text.delta":
 			s.addText(str(m, "data", "text"))
-			if s.Script.FailCode != "" && !failed {
+			if s.sc().FailCode != "" && !failed {
 				failed = true
-				c.send(map[string]any{"type": "tts.response.error", "data": map[string]any{"session_id": sid, "code": s.Script.FailCode, "message": s.Script.FailMessage}})
+				c.send(map[string]any{"type": "tts.response.error", "data": map[string]any{"session_id": sid, "code": s.sc().FailCode, "message": s.sc().FailMessage}})
 				continue
 			}
 			c.send(map[string]any{"type": "tts.response.sentence.start", "data": map[string]any{"session_id": sid, "text": str(m, "data", "text")}})
-			wav := WAV(24000, Tone(24000, s.Script.chunkMillis()))
-			c.stream(s.Script, func(int) bool {
+			wav := WAV(24000, Tone(24000, s.sc().chunkMillis()))
+			c.stream(s.sc(), func(int) bool {
 				return c.send(map[string]any{"type": "tts.response.audio.delta", "data": map[string]any{"session_id": sid, "status": "unfinished", "audio": base64.StdEncoding.EncodeToString(wav)}})
 			})
 		case "tts.text.done":

@@ -60,12 +60,12 @@ func (s Script) chunkMillis() int {
 // Server is a running protocol server.
 type Server struct {
 	// URL is the base address to configure the engine with.
-	URL    string
-	Script Script
+	URL string
 
 	srv *httptest.Server
 
 	mu       sync.Mutex
+	script   Script
 	texts    []string
 	events   []string
 	requests []map[string]any
@@ -75,13 +75,26 @@ type Server struct {
 }
 
 func newServer(script Script, h func(s *Server) http.Handler, scheme string) *Server {
-	s := &Server{Script: script, changed: make(chan struct{})}
+	s := &Server{script: script, changed: make(chan struct{})}
 	s.srv = httptest.NewServer(h(s))
 	s.URL = s.srv.URL
 	if scheme == "ws" {
 		s.URL = "ws" + strings.TrimPrefix(s.srv.URL, "http")
 	}
 	return s
+}
+
+// SetScript changes the behaviour for the next connections and texts.
+func (s *Server) SetScript(sc Script) {
+	s.mu.Lock()
+	s.script = sc
+	s.mu.Unlock()
+}
+
+func (s *Server) sc() Script {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.script
 }
 
 // Close stops the server and drops its connections.
@@ -180,7 +193,7 @@ func WAV(rate int, pcm []byte) []byte {
 
 // checkBearer reports whether the request carries the scripted key.
 func (s *Server) checkBearer(r *http.Request) bool {
-	return s.Script.APIKey == "" || r.Header.Get("Authorization") == "Bearer "+s.Script.APIKey
+	return s.sc().APIKey == "" || r.Header.Get("Authorization") == "Bearer "+s.sc().APIKey
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
