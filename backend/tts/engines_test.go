@@ -215,7 +215,7 @@ func TestCosyVoiceEngine(t *testing.T) {
 			return tts.NewCosyVoice(tts.CosyVoiceConfig{URL: s.URL + "/api-ws/v1/inference", APIKey: key, Voice: "cosyvoice-v3.5-plus-neko-abc", HandshakeTimeout: timeout})
 		},
 		failCode: "DataInspectionFailed", failMsg: "Input data may contain inappropriate content.", wantFail: tts.CodePolicy,
-		ogg:      true,
+		ogg: true,
 	})
 }
 
