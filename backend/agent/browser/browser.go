@@ -33,7 +33,7 @@ type Options struct {
 	// UserDataDir keeps the profile ("" = a temporary profile per start).
 	UserDataDir string
 	// NoSandbox disables Chromium's sandbox (forced when running as root).
-	NoSandbox bool
+	NoSandbox     bool
 	MaxSteps      int           // [15]
 	ActionTimeout time.Duration // one click/type/extract [10s]
 	LoadTimeout   time.Duration // one navigation [20s]
