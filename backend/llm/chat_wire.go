@@ -119,6 +119,7 @@ func readChatStream(ctx context.Context, body io.Reader, w *watchdog, out *ChatR
 	var text bytes.Buffer
 	defer func() { out.Text = text.String() }()
 	var line []byte
+	var scratch chatChunk
 	first := true
 	for {
 		raw, err := br.ReadSlice('\n')
@@ -141,7 +142,7 @@ func readChatStream(ctx context.Context, body io.Reader, w *watchdog, out *ChatR
 			if len(trimmed) > 0 {
 				first = false
 			}
-			done, perr := handleSSELine(trimmed, w, out, &text, onDelta)
+			done, perr := handleSSELine(trimmed, w, out, &text, &scratch, onDelta)
 			if perr != nil || done {
 				return perr
 			}
@@ -159,7 +160,8 @@ func readChatStream(ctx context.Context, body io.Reader, w *watchdog, out *ChatR
 }
 
 // handleSSELine processes one trimmed SSE line; done is true at [DONE].
-func handleSSELine(line []byte, w *watchdog, out *ChatResponse, text *bytes.Buffer, onDelta func(string) error) (done bool, err error) {
+func handleSSELine(line []byte, w *watchdog, out *ChatResponse, text *bytes.Buffer, scratch *chatChunk,
+	onDelta func(string) error) (done bool, err error) {
 	if !bytes.HasPrefix(line, dataPrefix) {
 		return false, nil // blank line, comment (": keep-alive"), event:, id:, retry:
 	}
@@ -171,7 +173,10 @@ func handleSSELine(line []byte, w *watchdog, out *ChatResponse, text *bytes.Buff
 		return false, nil
 	}
 	w.tick()
-	var ch chatChunk
+	// Reuse the choices array; elements must be zeroed because the decoder
+	// leaves fields absent from this event untouched.
+	clear(scratch.Choices[:cap(scratch.Choices)])
+	ch := chatChunk{Choices: scratch.Choices[:0]}
 	if err := json.Unmarshal(payload, &ch); err != nil {
 		return false, &Error{Code: CodeResponseInvalid, Message: "malformed stream event: " + err.Error(), Err: err}
 	}
@@ -181,6 +186,7 @@ func handleSSELine(line []byte, w *watchdog, out *ChatResponse, text *bytes.Buff
 	if ch.Usage != nil {
 		out.Usage = ch.Usage.usage()
 	}
+	scratch.Choices = ch.Choices
 	for _, c := range ch.Choices {
 		if c.FinishReason != "" {
 			out.FinishReason = c.FinishReason

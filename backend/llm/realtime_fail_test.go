@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"neko/backend/llm"
 	"neko/backend/llm/llmtest"
@@ -153,18 +158,51 @@ func TestRealtimeCloseIsClean(t *testing.T) {
 	}
 }
 
-func TestRealtimeSendRespectsContext(t *testing.T) {
-	s := llmtest.New(t)
-	rt, _ := dialRT(t, s, "", "qwen3-omni", func(cfg *llm.RealtimeConfig) { cfg.MaxInFlight = 1 })
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var err error
-	for i := 0; i < 1000 && err == nil; i++ {
-		err = rt.SendAudio(ctx, llmtest.PCM16(64))
+// stallingServer accepts a realtime connection and never reads from it.
+func stallingServer(t *testing.T) string {
+	t.Helper()
+	up := websocket.Upgrader{}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		<-release
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/realtime"
+}
+
+func TestRealtimeInFlightSendsAreBounded(t *testing.T) {
+	rt, err := llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: stallingServer(t), Model: "qwen3-omni", MaxInFlight: 4})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// With one slot and a cancelled context, a send that would wait fails
-	// instead of blocking.
-	if err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatalf("err %v", err)
+	defer rt.Close()
+	chunk := llmtest.PCM16(256 << 10)
+	sent := 0
+	for ; sent < 500; sent++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		err = rt.SendAudio(ctx, chunk)
+		cancel()
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("after %d sends: err %v; a stalled peer must make sends wait and honour the context", sent, err)
+	}
+	if sent >= 500 {
+		t.Fatal("sends never blocked")
+	}
+	// Close must not hang on the stalled writer.
+	done := make(chan struct{})
+	go func() { _ = rt.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Close hung")
 	}
 }

@@ -184,6 +184,15 @@ type rtEvent struct {
 }
 
 func (c *openAIRealtime) handle(data []byte) error {
+	if pcm, ok := fastAudioDelta(data); ok {
+		c.mu.Lock()
+		skipping := c.skipping
+		c.mu.Unlock()
+		if !skipping {
+			c.emit(RealtimeEvent{Kind: EventAudio, Audio: pcm})
+		}
+		return nil
+	}
 	var ev rtEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
 		c.log.Warn("realtime: malformed event", "err", err)
