@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"neko/backend/agent/browser"
 	"neko/backend/agent/computer"
 	"neko/backend/agent/model"
 	"neko/backend/bridge"
@@ -39,6 +40,9 @@ type Config struct {
 	// value (what DefaultConfig gives) asks approval for every action; the
 	// audit log goes to AuditDir.
 	Computer computer.Options
+	// Browser configures browser use when Deps.Browser is nil (a visible
+	// Chromium found on the system).
+	Browser browser.Options
 	// ComputerWithoutApproval lets computer use act without asking the user
 	// about each action (off by default; the user's explicit choice).
 	ComputerWithoutApproval bool
@@ -94,9 +98,8 @@ type Deps struct {
 	Analyze <-chan bridge.Event
 	// Send delivers an event to the main server (48962).
 	Send func(bridge.Event) error
-	// Browser and Computer run those channels; nil Computer builds
-	// computer.New(Config.Computer); nil Browser leaves browser use
-	// unavailable (reported with a reason code).
+	// Browser and Computer run those channels; nil builds
+	// browser.New(Config.Browser) and computer.New(Config.Computer).
 	Browser  BrowserRunner
 	Computer ComputerRunner
 	// Approve, when set, asks the user about one computer-use action (the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"neko/backend/agent/browser"
 	"neko/backend/agent/computer"
 	"neko/backend/agent/model"
 	"neko/backend/bridge"
@@ -42,7 +43,7 @@ func (s *Server) startPlan(name, desc, lang string, p Plan) (id, dup string, err
 		j.instruction, j.params["instruction"] = instr, instr
 		j.sessionID = name
 		j.run = func(ctx context.Context, _ string, progress Progress) (Outcome, error) {
-			return s.deps.Browser.Run(ctx, instr, name, progress)
+			return s.runBrowserTask(ctx, instr, name, progress)
 		}
 	case TypeComputerUse:
 		instr := firstNonEmpty(p.Instruction, desc)
@@ -64,6 +65,15 @@ func (s *Server) startPlan(name, desc, lang string, p Plan) (id, dup string, err
 		return "", "", fmt.Errorf("agent: nothing to run for method %q", p.Method)
 	}
 	return s.start(j)
+}
+
+func (s *Server) runBrowserTask(ctx context.Context, instr, session string, progress Progress) (Outcome, error) {
+	m := s.deps.Model(RoleAgent)
+	if m == nil {
+		return Outcome{}, errors.New(ReasonModelNotConfigured)
+	}
+	res, err := s.deps.Browser.Run(ctx, browser.Task{Instruction: instr, SessionID: session, Model: m, Progress: progress})
+	return Outcome{Success: res.Success, Result: res.Answer, Steps: res.Steps}, err
 }
 
 func (s *Server) runMCP(ctx context.Context, calls []MCPCall, progress Progress) (Outcome, error) {

@@ -70,7 +70,7 @@ func (s *Server) runBrowser(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, 503, "busy", "the browser is busy")
 		return
 	}
-	out, err := s.deps.Browser.Run(ctx, body.Instruction, body.LanlanName, func(int, int, string) {})
+	out, err := s.runBrowserTask(ctx, body.Instruction, body.LanlanName, nil)
 	if err != nil {
 		httpjson.Write(w, 200, map[string]any{"success": false, "error": err.Error(), "result": out.Result})
 		return

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 
+	"neko/backend/agent/browser"
 	"neko/backend/agent/computer"
 )
 
@@ -16,11 +17,11 @@ type Outcome struct {
 	Steps   int
 }
 
-// BrowserRunner runs a browser-use instruction (package agent/browser).
+// BrowserRunner runs a browser-use task (*browser.Browser).
 type BrowserRunner interface {
 	// Available reports whether the browser can start, with a reason code when not.
 	Available() (ok bool, reason string)
-	Run(ctx context.Context, instruction, sessionID string, progress Progress) (Outcome, error)
+	Run(ctx context.Context, t browser.Task) (browser.Result, error)
 	Close() error
 }
 
@@ -31,4 +32,7 @@ type ComputerRunner interface {
 	Close() error
 }
 
-var _ ComputerRunner = (*computer.Runner)(nil)
+var (
+	_ ComputerRunner = (*computer.Runner)(nil)
+	_ BrowserRunner  = (*browser.Browser)(nil)
+)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"neko/backend/agent/browser"
 	"neko/backend/agent/computer"
 	"neko/backend/agent/mcp"
 	"neko/backend/agent/model"
@@ -76,6 +77,9 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Server, error) {
 	m, err := mcp.NewManager(cfg.MCPFile, mcp.Options{CallTimeout: cfg.MCPTaskTimeout}, log)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
+	}
+	if deps.Browser == nil {
+		deps.Browser = browser.New(cfg.Browser, log)
 	}
 	if deps.Computer == nil {
 		deps.Computer = computer.New(cfg.Computer, log)
