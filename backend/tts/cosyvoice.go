@@ -133,6 +133,7 @@ func (s *cosyStream) Write(text string) error {
 }
 
 func (s *cosyStream) Finish() error {
+	s.watchAfterFinish(DefaultIdleTimeout)
 	if s.buf != "" {
 		if err := s.push(cosyCmd{text: s.buf}); err != nil {
 			return err
@@ -284,6 +285,7 @@ func (s *cosyStream) read(sink Sink) {
 			s.end(s.readErr(err))
 			return
 		}
+		s.touch()
 		if kind == websocket.BinaryMessage {
 			agg = append(agg, msg...)
 			if (first && len(agg) >= 1024) || len(agg) >= 4096 {

@@ -311,3 +311,64 @@ func TestGeminiEngine(t *testing.T) {
 		failCode: "FAILED_PRECONDITION", failMsg: "User location is not supported for the API use.", wantFail: tts.CodeResponseInvalid,
 	})
 }
+
+func TestGPTSoVITSEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewGPTSoVITS,
+		engine: func(s *ttstest.Server, _ string, timeout time.Duration) tts.Engine {
+			return tts.NewGPTSoVITS(tts.GPTSoVITSConfig{BaseURL: s.URL, Voice: `gsv:alice|{"speed":1.2,"text_lang":"all_zh"}`, HandshakeTimeout: timeout})
+		},
+		failCode: "rate limit", failMsg: "too many concurrent sessions", wantFail: tts.CodeRateLimit,
+		noKey:    true,
+	})
+}
+
+func TestGPTSoVITSInitAndRates(t *testing.T) {
+	s := ttstest.NewGPTSoVITS(ttstest.Script{Rate: 44100, Chunks: 5, ChunkMillis: 100})
+	t.Cleanup(s.Close)
+	w := tts.NewWorker(tts.NewGPTSoVITS(tts.GPTSoVITSConfig{BaseURL: s.URL, Voice: `gsv:alice|{"speed":1.2}`}), tts.WorkerConfig{})
+	runWorker(t, w)
+	expectReady(t, w)
+	w.Speak("s1", "你好，今天天气很好。")
+	w.End()
+	got := collect(t, w, "s1")["s1"] / 2
+	if got < 23500 || got > 24500 { // 0.5 s of 44.1 kHz WAV chunks → 48 kHz
+		t.Fatalf("%d samples at 48 kHz, want about 24000", got)
+	}
+	init := s.Requests()[0]
+	if init["cmd"] != "init" || init["voice_id"] != "alice" || init["speed"] != 1.2 {
+		t.Fatalf("init message %v", init)
+	}
+	if ev := strings.Join(s.Events(), ","); ev != "init,append,end" {
+		t.Fatalf("events %s", ev)
+	}
+}
+
+func TestLocalCosyVoiceEngine(t *testing.T) {
+	runEngineSuite(t, engineCase{
+		server: ttstest.NewLocalCosyVoice,
+		engine: func(s *ttstest.Server, _ string, timeout time.Duration) tts.Engine {
+			return tts.NewLocalCosyVoice(tts.LocalCosyVoiceConfig{BaseURL: s.URL, Voice: "中文女:1.1", HandshakeTimeout: timeout})
+		},
+		failCode: "quota", failMsg: "GPU quota exhausted", wantFail: tts.CodeQuota,
+		noKey:    true,
+	})
+}
+
+func TestVoiceIDParsing(t *testing.T) {
+	if id, extra := tts.ParseGSVVoice(`gsv:bob|{"text_lang":"ja"}`); id != "bob" || extra["text_lang"] != "ja" {
+		t.Errorf("gsv: %s %v", id, extra)
+	}
+	if id, extra := tts.ParseGSVVoice("gsv:bob|{broken"); id != "bob" || extra != nil {
+		t.Errorf("gsv broken json: %s %v", id, extra)
+	}
+	if id, _ := tts.ParseGSVVoice(""); id != "_default" {
+		t.Errorf("gsv empty: %s", id)
+	}
+	if n, sp := tts.ParseLocalVoice("中文男:1.3"); n != "中文男" || sp != 1.3 {
+		t.Errorf("local: %s %v", n, sp)
+	}
+	if n, sp := tts.ParseLocalVoice(""); n != "中文女" || sp != 1.0 {
+		t.Errorf("local default: %s %v", n, sp)
+	}
+}

@@ -159,6 +159,7 @@ func (s *qwenStream) Finish() error {
 	if err := s.sendJSON(map[string]any{"event_id": newEventID(), "type": "input_text_buffer.commit"}); err != nil {
 		return err
 	}
+	s.watchAfterFinish(DefaultIdleTimeout)
 	return s.sendJSON(map[string]any{"event_id": newEventID(), "type": "session.finish"})
 }
 
@@ -169,6 +170,7 @@ func (s *qwenStream) read(sink Sink) {
 			s.end(s.readErr(err))
 			return
 		}
+		s.touch()
 		ev, err := parseQwenEvent(msg)
 		if err != nil {
 			s.end(err)

@@ -166,6 +166,7 @@ func (s *stepStream) Write(text string) error {
 }
 
 func (s *stepStream) Finish() error {
+	s.watchAfterFinish(DefaultIdleTimeout)
 	return s.sendJSON(map[string]any{"type": "tts.text.done", "data": map[string]any{"session_id": s.session}})
 }
 
@@ -176,6 +177,7 @@ func (s *stepStream) read(sink Sink) {
 			s.end(s.readErr(err))
 			return
 		}
+		s.touch()
 		ev, err := parseStepEvent(msg)
 		if err != nil {
 			s.end(err)

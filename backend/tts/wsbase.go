@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -139,6 +140,9 @@ type wsStream struct {
 	done   chan struct{}
 	err    error
 	stop   func() bool
+
+	lastRead  atomic.Int64 // unix nanos of the last message read
+	watching  atomic.Bool
 }
 
 func newWSStream(ctx context.Context, engine string, conn *websocket.Conn) *wsStream {
@@ -175,6 +179,34 @@ func (s *wsStream) end(err error) {
 		close(s.done) // before closing the socket: a failed write checks done
 		s.conn.Close()
 	})
+}
+
+// touch records that the provider sent something.
+func (s *wsStream) touch() { s.lastRead.Store(time.Now().UnixNano()) }
+
+// watchAfterFinish fails the stream when, after the end of the utterance
+// was sent, the provider goes silent for idle (a hung peer).
+func (s *wsStream) watchAfterFinish(idle time.Duration) {
+	if idle <= 0 || !s.watching.CompareAndSwap(false, true) {
+		return
+	}
+	start := time.Now().UnixNano()
+	go func() {
+		tick := time.NewTicker(min(idle/4, time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-tick.C:
+				last := max(s.lastRead.Load(), start)
+				if time.Since(time.Unix(0, last)) > idle {
+					s.end(fmt.Errorf("%s: %w: no audio for %s after the end of the utterance", s.engine, ErrReadyTimeout, idle))
+					return
+				}
+			}
+		}
+	}()
 }
 
 func (s *wsStream) Done() <-chan struct{} { return s.done }

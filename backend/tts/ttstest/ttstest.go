@@ -248,6 +248,13 @@ func (c *wsConn) sendBinary(b []byte) bool {
 	return c.c.WriteMessage(websocket.BinaryMessage, b) == nil
 }
 
+// closeNormal sends a normal-closure close frame.
+func (c *wsConn) closeNormal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_ = c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "done"), time.Now().Add(time.Second))
+}
+
 // read returns the next text message decoded as a JSON object.
 func (c *wsConn) read() (map[string]any, error) {
 	for {
