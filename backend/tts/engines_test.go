@@ -319,7 +319,7 @@ func TestGPTSoVITSEngine(t *testing.T) {
 			return tts.NewGPTSoVITS(tts.GPTSoVITSConfig{BaseURL: s.URL, Voice: `gsv:alice|{"speed":1.2,"text_lang":"all_zh"}`, HandshakeTimeout: timeout})
 		},
 		failCode: "rate limit", failMsg: "too many concurrent sessions", wantFail: tts.CodeRateLimit,
-		noKey:    true,
+		noKey: true,
 	})
 }
 
@@ -351,7 +351,7 @@ func TestLocalCosyVoiceEngine(t *testing.T) {
 			return tts.NewLocalCosyVoice(tts.LocalCosyVoiceConfig{BaseURL: s.URL, Voice: "中文女:1.1", HandshakeTimeout: timeout})
 		},
 		failCode: "quota", failMsg: "GPU quota exhausted", wantFail: tts.CodeQuota,
-		noKey:    true,
+		noKey: true,
 	})
 }
 

@@ -141,8 +141,8 @@ type wsStream struct {
 	err    error
 	stop   func() bool
 
-	lastRead  atomic.Int64 // unix nanos of the last message read
-	watching  atomic.Bool
+	lastRead atomic.Int64 // unix nanos of the last message read
+	watching atomic.Bool
 }
 
 func newWSStream(ctx context.Context, engine string, conn *websocket.Conn) *wsStream {
