@@ -163,3 +163,18 @@ func (s *Server) embedStatus(ctx context.Context, c *character) embedStatus {
 	}
 	return st
 }
+
+// EmbeddingStatus reports a character's embedding progress: model, done,
+// total, running, error.
+func (s *Server) EmbeddingStatus(ctx context.Context, name string) (map[string]any, error) {
+	c, err := s.char(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	st := s.embedStatus(ctx, c)
+	out := map[string]any{"model": st.Model, "done": st.Done, "total": st.Total, "running": st.Running}
+	if st.Error != "" {
+		out["error"] = st.Error
+	}
+	return out, nil
+}
