@@ -73,8 +73,9 @@ func (p *ProviderChecker) Check(ctx context.Context, req CheckRequest) CheckResu
 			return CheckResult{Status: CheckError, Message: err.Error(), Role: role}
 		}
 	}
-	if req.BaseURL != "" {
-		ep.BaseURL = req.BaseURL
+	if req.BaseURL != "" && req.BaseURL != ep.BaseURL {
+		// Never send the saved key to a URL the request chose.
+		ep.BaseURL, ep.APIKey = req.BaseURL, ""
 	}
 	if req.Model != "" {
 		ep.Model = req.Model

@@ -106,6 +106,8 @@ func TestTestProviderHandler(t *testing.T) {
 		{`{"role":"realtime","api_key":"bad"}`, llm.CheckAuthFailed},
 		{`{"role":"embedding","base_url":"` + s.BaseURL() + `","api_key":"good","model":"emb"}`, llm.CheckOK},
 		{`{"role":"summary","base_url":"file:///etc/passwd"}`, llm.CheckError},
+		// The saved key is not sent to a URL the request picked.
+		{`{"role":"summary","base_url":"` + s.BaseURL() + `/","api_key":"` + config.MaskSecret("good") + `"}`, llm.CheckAuthFailed},
 	}
 	for _, tc := range cases {
 		res := checkVia(t, p, tc.body)

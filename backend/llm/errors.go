@@ -151,7 +151,8 @@ func classifyTransport(err error) error {
 	code := CodeConnectionFailed
 	var ne net.Error
 	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case errors.Is(err, syscall.ECONNREFUSED), strings.Contains(err.Error(), "connection refused"),
+		strings.Contains(err.Error(), "actively refused"):
 		code = CodeConnectionRefused
 	case errors.As(err, &ne) && ne.Timeout():
 		code = CodeConnectionTimeout

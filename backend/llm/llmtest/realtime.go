@@ -37,8 +37,8 @@ type RealtimeRequest struct {
 }
 
 // ScriptRealtime sets how response.create is answered; nil restores the
-// default (echo Text, or "ok", as one transcript delta plus 480 bytes of
-// audio).
+// default: echo Text (for Qwen, the last line of the instructions), or
+// "ok", as one transcript delta plus 480 bytes of audio.
 func (s *Server) ScriptRealtime(fn func(RealtimeRequest) RealtimeReply) {
 	s.rt.mu.Lock()
 	s.rt.script = fn
@@ -235,6 +235,9 @@ func (s *Server) startResponse(c *RealtimeConn) {
 	}
 	if len(reply.Chunks) == 0 && len(reply.Audio) == 0 && reply.Error == "" && !reply.Drop && reply.Close == 0 {
 		text := req.Text
+		if i := strings.LastIndexByte(req.Instructions, '\n'); text == "" && i >= 0 {
+			text = req.Instructions[i+1:] // Qwen: the turn is the last instructions line
+		}
 		if text == "" {
 			text = "ok"
 		}
