@@ -78,7 +78,7 @@ func designPolyphase(inRate, outRate int) polyphase {
 	taps = (taps + tapAlign - 1) / tapAlign * tapAlign
 	pp := polyphase{l: l, m: m, taps: taps, half: half, coeffs: make([]float32, l*taps)}
 	row := make([]float64, taps)
-	for p := 0; p < l; p++ {
+	for p := 0; p <= l/2; p++ {
 		sum := 0.0
 		for j := 0; j < taps; j++ {
 			// Input sample n-half+j sits at distance t from the output time
@@ -97,6 +97,17 @@ func designPolyphase(inRate, outRate int) polyphase {
 		// avoids phase-dependent gain (which would show up as images).
 		for j, v := range row {
 			pp.coeffs[p*taps+j] = float32(v / sum)
+		}
+	}
+	// The kernel is symmetric, so phase l-p is phase p reversed about
+	// tap half+1/2: c[l-p][j] = c[p][2*half+1-j] (zero outside the row).
+	for p := l/2 + 1; p < l; p++ {
+		src := pp.coeffs[(l-p)*taps : (l-p+1)*taps]
+		dst := pp.coeffs[p*taps : (p+1)*taps]
+		for j := range dst {
+			if k := 2*half + 1 - j; k >= 0 && k < taps {
+				dst[j] = src[k]
+			}
 		}
 	}
 	return pp

@@ -162,3 +162,18 @@ func deinterleave(x []float32, ch, c int) []float32 {
 	}
 	return out
 }
+
+// correlation is Pearson's correlation coefficient of x and y[:len(x)].
+func correlation(x, y []float32) float64 {
+	var sx, sy, sxx, syy, sxy float64
+	n := float64(len(x))
+	for i := range x {
+		a, b := float64(x[i]), float64(y[i])
+		sx += a
+		sy += b
+		sxx += a * a
+		syy += b * b
+		sxy += a * b
+	}
+	return (sxy - sx*sy/n) / math.Sqrt((sxx-sx*sx/n)*(syy-sy*sy/n))
+}

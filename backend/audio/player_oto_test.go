@@ -281,17 +281,3 @@ func helperPlay(t *testing.T) {
 		t.Fatal(errors.New("Run did not stop"))
 	}
 }
-
-func correlation(x, y []float32) float64 {
-	var sx, sy, sxx, syy, sxy float64
-	n := float64(len(x))
-	for i := range x {
-		a, b := float64(x[i]), float64(y[i])
-		sx += a
-		sy += b
-		sxx += a * a
-		syy += b * b
-		sxy += a * b
-	}
-	return (sxy - sx*sy/n) / math.Sqrt((sxx-sx*sx/n)*(syy-sy*sy/n))
-}
