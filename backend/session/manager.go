@@ -1,0 +1,299 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"neko/backend/audio"
+	"neko/backend/bridge"
+	"neko/backend/tts"
+)
+
+// Input modes of a session.
+const (
+	ModeText  = "text"
+	ModeAudio = "audio"
+)
+
+// Turn is one line of the conversation as the memory server stores it.
+type Turn struct {
+	Role string `json:"role"` // "user" or "assistant"
+	Text string `json:"text"`
+}
+
+// Manager is one character's conversation. All of its state is owned by one
+// goroutine (run); everything else talks to it by posting closures, so no
+// turn, speech id or socket is ever changed by two goroutines at once.
+type Manager struct {
+	name string
+	h    *Hub
+	log  *slog.Logger
+	cmds chan func()
+
+	// Owned by run.
+	conn       *conn
+	mode       string // "" when no session
+	starting   bool
+	pending    []clientMsg // input received while a session starts
+	text       *textSession
+	rt         *realtimeSession
+	speechID   string
+	turnText   strings.Builder // the assistant text of the current turn
+	session    []Turn          // the whole session, settled into memory at the end
+	unsynced   []Turn          // turns since the last /cache
+	replies    []string        // last assistant replies (repetition check)
+	callbacks  []bridge.Event  // agent results waiting to be told
+	worker     *tts.Worker
+	workerStop context.CancelFunc
+	images     []string // screen frames waiting for the next text turn
+	lang       string
+	failures   int
+	coolUntil  time.Time
+
+	active atomic.Bool   // a session is running (any mode)
+	voice  atomic.Bool   // a realtime voice session is running
+	stop   chan struct{} // closed by Hub.Close
+	done   chan struct{}
+}
+
+func newManager(h *Hub, name string) *Manager {
+	m := &Manager{name: name, h: h, log: h.log.With("lanlan_name", name), cmds: make(chan func(), 1024),
+		stop: make(chan struct{}), done: make(chan struct{}), speechID: bridge.NewID()}
+	go m.run()
+	return m
+}
+
+func (m *Manager) run() {
+	defer close(m.done)
+	for {
+		select {
+		case <-m.stop:
+			m.endSession(true)
+			return
+		case fn := <-m.cmds:
+			fn()
+		}
+	}
+}
+
+// post runs fn on the manager's goroutine. It never blocks the caller for
+// long: the queue is large, and a manager that stopped drops the call.
+func (m *Manager) post(fn func()) {
+	select {
+	case m.cmds <- fn:
+	case <-m.stop:
+	}
+}
+
+// toClient sends a JSON message to the character's current socket.
+func (m *Manager) toClient(v any) {
+	if m.conn != nil {
+		m.conn.send(v)
+	}
+}
+
+func (m *Manager) status(code string, details map[string]any) {
+	m.toClient(statusMessage(code, details))
+}
+
+// newSpeech starts a new assistant turn: the old speech id is interrupted at
+// every sink (player, sockets, TTS) and the page is told first.
+func (m *Manager) newSpeech() {
+	old := m.speechID
+	m.h.deps.Fanout.Interrupt(m.name, old)
+	if m.worker != nil {
+		m.worker.Interrupt()
+	}
+	m.toClient(map[string]any{"type": "user_activity", "interrupted_speech_id": old})
+	m.speechID = bridge.NewID()
+	m.turnText.Reset()
+}
+
+// startSession begins a session in mode; input that arrives meanwhile waits
+// in m.pending.
+func (m *Manager) startSession(mode string) {
+	if m.starting {
+		return
+	}
+	if time.Now().Before(m.coolUntil) {
+		m.status("SESSION_START_FAILED", map[string]any{"retry_after_ms": time.Until(m.coolUntil).Milliseconds()})
+		return
+	}
+	if m.mode != "" {
+		m.endSession(true)
+	}
+	m.starting = true
+	m.toClient(map[string]any{"type": "session_preparing", "input_mode": mode})
+	lang := m.lang
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		prompt, warn := m.h.prompt(ctx, m.name, lang)
+		var (
+			ts  *textSession
+			rt  *realtimeSession
+			err error
+		)
+		if mode == ModeText {
+			ts, err = m.h.newTextSession(prompt)
+		} else {
+			rt, err = m.h.newRealtimeSession(ctx, m, prompt)
+		}
+		m.post(func() { m.sessionReady(mode, ts, rt, warn, err) })
+	}()
+}
+
+func (m *Manager) sessionReady(mode string, ts *textSession, rt *realtimeSession, warn string, err error) {
+	m.starting = false
+	if err != nil {
+		m.failures++
+		if m.failures >= 3 {
+			m.coolUntil = time.Now().Add(3 * time.Second)
+			m.failures = 0
+		}
+		m.log.Warn("session start failed", "mode", mode, "err", err)
+		m.toClient(map[string]any{"type": "session_failed", "input_mode": mode})
+		m.status(errorCode(err), map[string]any{"error": err.Error()})
+		m.pending = nil
+		return
+	}
+	m.failures = 0
+	m.mode, m.text, m.rt = mode, ts, rt
+	m.active.Store(true)
+	m.voice.Store(mode == ModeAudio)
+	m.session = nil
+	if mode == ModeText {
+		m.startTTS()
+	}
+	if warn != "" {
+		m.status(warn, nil)
+	}
+	m.toClient(map[string]any{"type": "session_started", "input_mode": mode})
+	pending := m.pending
+	m.pending = nil
+	for _, msg := range pending {
+		m.streamData(msg)
+	}
+	if len(m.callbacks) > 0 && mode == ModeText {
+		m.deliverCallbacks()
+	}
+}
+
+// startTTS runs a TTS worker for this session when the app has a voice.
+func (m *Manager) startTTS() {
+	if m.worker != nil || m.h.deps.TTS == nil {
+		return
+	}
+	eng, err := m.h.deps.TTS(m.name)
+	if err != nil || eng == nil {
+		if err != nil {
+			m.log.Warn("no TTS engine", "err", err)
+			m.status("TTS_CONNECTION_FAILED", map[string]any{"error": err.Error()})
+		}
+		return
+	}
+	w := tts.NewWorker(eng, tts.WorkerConfig{Logger: m.log})
+	ctx, cancel := context.WithCancel(context.Background())
+	m.worker, m.workerStop = w, cancel
+	go func() { _ = w.Run(ctx); _ = eng.Close() }()
+	go func() {
+		for ev := range w.Events() {
+			m.post(func() { m.ttsEvent(w, ev) })
+		}
+	}()
+}
+
+func (m *Manager) ttsEvent(w *tts.Worker, ev tts.Event) {
+	if w != m.worker {
+		return // a stopped worker's late event
+	}
+	switch ev.Kind {
+	case tts.EventAudio:
+		if ev.SpeechID != m.speechID {
+			return // speech of an interrupted turn
+		}
+		if len(ev.OGG) > 0 {
+			m.h.deps.Fanout.Ogg(m.name, ev.SpeechID, ev.OGG)
+		} else if len(ev.PCM) > 0 {
+			m.h.deps.Fanout.PCM(m.name, ev.SpeechID, audio.BytesToInt16LE(nil, ev.PCM))
+		}
+	case tts.EventError:
+		m.log.Warn("tts error", "err", ev.Err)
+		code := ev.Code
+		if code == "" {
+			code = "TTS_CONNECTION_FAILED"
+		}
+		m.status(code, map[string]any{"error": errString(ev.Err)})
+	}
+}
+
+func (m *Manager) stopTTS() {
+	if m.worker == nil {
+		return
+	}
+	m.worker.Interrupt()
+	m.workerStop()
+	m.worker, m.workerStop = nil, nil
+}
+
+// endSession tears the session down and settles the whole session into the
+// memory server (the original settled only the un-cached tail).
+func (m *Manager) endSession(byServer bool) {
+	if m.mode == "" && !m.starting {
+		return
+	}
+	if m.text != nil {
+		m.text.close()
+	}
+	if m.rt != nil {
+		m.rt.close()
+	}
+	m.stopTTS()
+	m.h.deps.Fanout.Interrupt(m.name, m.speechID)
+	m.text, m.rt, m.mode = nil, nil, ""
+	m.active.Store(false)
+	m.voice.Store(false)
+	m.syncTurns(true)
+	if !byServer {
+		m.status("CHARACTER_LEFT", nil)
+	}
+}
+
+// syncTurns posts the new turns to memory (/cache) and, at session end, the
+// whole session (settle).
+func (m *Manager) syncTurns(settle bool) {
+	mem := m.h.deps.Memory
+	if mem == nil {
+		m.unsynced = nil
+		return
+	}
+	name := m.name
+	if len(m.unsynced) > 0 {
+		batch := m.unsynced
+		m.unsynced = nil
+		m.h.background(func(ctx context.Context) {
+			if err := mem.Cache(ctx, name, batch); err != nil {
+				m.h.log.Warn("memory cache failed", "lanlan_name", name, "err", err)
+			}
+		})
+	}
+	if settle && len(m.session) > 0 {
+		whole := m.session
+		m.session = nil
+		m.h.background(func(ctx context.Context) {
+			if err := mem.Settle(ctx, name, whole); err != nil {
+				m.h.log.Warn("memory settle failed", "lanlan_name", name, "err", err)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,448 @@
+package session_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"neko/backend/bridge"
+	"neko/backend/config"
+	"neko/backend/llm"
+	"neko/backend/llm/llmtest"
+	"neko/backend/session"
+	"neko/backend/tts"
+	"neko/backend/tts/ttstest"
+)
+
+// fakeMemory records what the engine sends to the memory server.
+type fakeMemory struct {
+	mu      sync.Mutex
+	cached  [][]session.Turn
+	settled [][]session.Turn
+}
+
+func (f *fakeMemory) NewDialog(ctx context.Context, name string) (string, error) {
+	return "先前对话的备忘录: " + name + " likes tea", nil
+}
+func (f *fakeMemory) Cache(ctx context.Context, name string, t []session.Turn) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cached = append(f.cached, t)
+	return nil
+}
+func (f *fakeMemory) Settle(ctx context.Context, name string, t []session.Turn) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.settled = append(f.settled, t)
+	return nil
+}
+
+type rig struct {
+	t    *testing.T
+	prov *llmtest.Server
+	tts  *ttstest.Server
+	hub  *session.Hub
+	srv  *httptest.Server
+	mem  *fakeMemory
+	mu   sync.Mutex
+	sent []bridge.Event
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	store, err := config.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = store.UpdateCharacters(func(c *config.Characters) error {
+		ch := &config.Character{Name: "小天", Profile: config.NewObject()}
+		c.List = append(c.List, ch)
+		return nil
+	})
+	r := &rig{t: t, prov: llmtest.New(t), mem: &fakeMemory{}}
+	r.tts = ttstest.NewOpenAI(ttstest.Script{Chunks: 2, ChunkMillis: 20})
+	t.Cleanup(r.tts.Close)
+	r.hub = session.NewHub(session.Deps{
+		Characters: store.Characters,
+		Endpoint: func(role string) llm.RoleEndpoint {
+			if role == llm.RoleRealtime {
+				return llm.RoleEndpoint{Endpoint: llm.Endpoint{BaseURL: r.prov.RealtimeURL(), Model: "gpt-realtime", APIKey: "k"}, APIType: "openai"}
+			}
+			return llm.RoleEndpoint{Endpoint: llm.Endpoint{BaseURL: r.prov.BaseURL(), Model: "test-model", APIKey: "k"}}
+		},
+		Memory: r.mem,
+		Analyze: func(ctx context.Context, ev bridge.Event) (string, error) {
+			r.mu.Lock()
+			r.sent = append(r.sent, ev)
+			r.mu.Unlock()
+			return "id", nil
+		},
+		TTS: func(string) (tts.Engine, error) {
+			return tts.NewOpenAI(tts.OpenAIConfig{BaseURL: r.tts.URL + "/v1", APIKey: "k"}), nil
+		},
+		TextGuardMax: func() int { return 300 },
+	})
+	r.srv = httptest.NewServer(r.hub)
+	t.Cleanup(func() { r.srv.Close(); r.hub.Close() })
+	return r
+}
+
+// client is a real WebSocket client that records every frame in order.
+type client struct {
+	t      *testing.T
+	ws     *websocket.Conn
+	frames chan frame
+	mu     sync.Mutex
+	wmu    sync.Mutex
+}
+
+type frame struct {
+	json   map[string]any
+	binary []byte
+}
+
+func (r *rig) dial(name string) *client {
+	r.t.Helper()
+	url := "ws" + strings.TrimPrefix(r.srv.URL, "http") + "/ws/" + name
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	c := &client{t: r.t, ws: ws, frames: make(chan frame, 4096)}
+	go func() {
+		defer close(c.frames)
+		for {
+			typ, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if typ == websocket.BinaryMessage {
+				c.frames <- frame{binary: data}
+				continue
+			}
+			var m map[string]any
+			_ = json.Unmarshal(data, &m)
+			c.frames <- frame{json: m}
+		}
+	}()
+	r.t.Cleanup(func() { ws.Close() })
+	return c
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.ws.WriteJSON(v); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// until collects frames until one matches, failing after d.
+func (c *client) until(d time.Duration, match func(frame) bool) []frame {
+	c.t.Helper()
+	var got []frame
+	deadline := time.After(d)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				c.t.Fatalf("connection closed; got %s", describe(got))
+			}
+			got = append(got, f)
+			if match(f) {
+				return got
+			}
+		case <-deadline:
+			c.t.Fatalf("timed out; got %s", describe(got))
+		}
+	}
+}
+
+func typeIs(typ string) func(frame) bool {
+	return func(f frame) bool { return f.json != nil && f.json["type"] == typ }
+}
+
+func turnEnd(f frame) bool { return f.json != nil && f.json["type"] == "system" && f.json["data"] == "turn end" }
+
+func describe(fs []frame) string {
+	var parts []string
+	for _, f := range fs {
+		if f.binary != nil {
+			parts = append(parts, "<binary>")
+			continue
+		}
+		b, _ := json.Marshal(f.json)
+		parts = append(parts, string(b))
+	}
+	return strings.Join(parts, "\n")
+}
+
+func TestTextTurnStreamsTextAndSpeech(t *testing.T) {
+	r := newRig(t)
+	r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply {
+		return llmtest.ChatReply{Chunks: []string{"你好，", "哥哥！", "今天喝茶吗？"}}
+	})
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.until(5*time.Second, typeIs("session_started"))
+	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "在吗"})
+	got := c.until(10*time.Second, turnEnd)
+
+	var text strings.Builder
+	first := -1
+	for i, f := range got {
+		if f.json["type"] == "gemini_response" {
+			if first < 0 {
+				first = i
+				if f.json["isNewMessage"] != true {
+					t.Errorf("first delta not isNewMessage")
+				}
+			}
+			text.WriteString(f.json["text"].(string))
+		}
+	}
+	if text.String() != "你好，哥哥！今天喝茶吗？" {
+		t.Fatalf("streamed text %q\n%s", text.String(), describe(got))
+	}
+	if got[0].json["type"] != "user_activity" {
+		t.Errorf("user_activity not first: %s", describe(got[:1]))
+	}
+	// TTS audio arrives as audio_chunk + exactly one binary frame.
+	more := c.until(10*time.Second, func(f frame) bool { return f.binary != nil })
+	all := append(got, more...)
+	pairs := 0
+	for i, f := range all {
+		if f.json != nil && f.json["type"] == "audio_chunk" {
+			if i+1 >= len(all) || all[i+1].binary == nil {
+				t.Fatalf("audio_chunk not followed by a binary frame:\n%s", describe(all))
+			}
+			pairs++
+		}
+	}
+	if pairs == 0 {
+		t.Fatal("no audio pairs")
+	}
+	// The prompt carried the memory context; memory got the turn.
+	reqs := r.prov.Requests()
+	if len(reqs) == 0 || !strings.Contains(reqs[0].Messages[0].Content, "likes tea") {
+		t.Fatalf("prompt lacks memory: %+v", reqs)
+	}
+	waitFor(t, func() bool {
+		r.mem.mu.Lock()
+		defer r.mem.mu.Unlock()
+		return len(r.mem.cached) == 1 && len(r.mem.cached[0]) == 2 && r.mem.cached[0][0].Text == "在吗"
+	})
+	waitFor(t, func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.sent) == 1 && r.sent[0].Name() == "小天" })
+	// Ending the session settles the whole session.
+	c.send(map[string]any{"action": "end_session"})
+	waitFor(t, func() bool {
+		r.mem.mu.Lock()
+		defer r.mem.mu.Unlock()
+		return len(r.mem.settled) == 1 && len(r.mem.settled[0]) == 2
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A new user message mid-reply: user_activity names the old speech id first,
+// and after it no frame of the old turn reaches the client.
+func TestBargeInDropsOldSpeech(t *testing.T) {
+	r := newRig(t)
+	var n int
+	var mu sync.Mutex
+	r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n == 1 {
+			chunks := make([]string, 40)
+			for i := range chunks {
+				chunks[i] = "很长的回答。"
+			}
+			return llmtest.ChatReply{Chunks: chunks, ChunkDelay: 30 * time.Millisecond}
+		}
+		return llmtest.ChatReply{Chunks: []string{"好的。"}}
+	})
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.until(5*time.Second, typeIs("session_started"))
+	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "讲个长故事"})
+	before := c.until(10*time.Second, func(f frame) bool { return f.binary != nil }) // old speech is playing
+	var oldID string
+	for _, f := range before {
+		if f.json != nil && f.json["type"] == "audio_chunk" {
+			oldID = f.json["speech_id"].(string)
+		}
+	}
+	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "停"})
+	seenActivity := false
+	after := c.until(10*time.Second, func(f frame) bool {
+		if f.json != nil && f.json["type"] == "user_activity" && f.json["interrupted_speech_id"] == oldID {
+			seenActivity = true
+		}
+		return seenActivity && turnEnd(f)
+	})
+	started := false
+	for i, f := range after {
+		if f.json != nil && f.json["type"] == "user_activity" && f.json["interrupted_speech_id"] == oldID {
+			started = true
+			continue
+		}
+		if !started {
+			continue
+		}
+		if f.json != nil && f.json["type"] == "audio_chunk" && f.json["speech_id"] == oldID {
+			t.Fatalf("frame %d of the interrupted speech after user_activity", i)
+		}
+		if f.json != nil && f.json["type"] == "gemini_response" && strings.Contains(f.json["text"].(string), "很长") {
+			t.Fatalf("old text after user_activity")
+		}
+	}
+}
+
+func TestErrorsMapToStatusCodes(t *testing.T) {
+	for status, code := range map[int]string{401: "API_KEY_REJECTED", 429: "API_RATE_LIMIT"} {
+		r := newRig(t)
+		r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply { return llmtest.ChatReply{Status: status} })
+		c := r.dial("小天")
+		c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "hi"})
+		got := c.until(10*time.Second, func(f frame) bool {
+			return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), code)
+		})
+		if len(got) == 0 {
+			t.Fatalf("%d: no status", status)
+		}
+	}
+}
+
+func TestUnknownCharacterAndSecondTerminal(t *testing.T) {
+	r := newRig(t)
+	c := r.dial("nobody")
+	got := c.until(3*time.Second, typeIs("catgirl_switched"))
+	if f := got[len(got)-1]; f.json["old_catgirl"] != "nobody" || f.json["new_catgirl"] != "test" {
+		t.Fatalf("catgirl_switched = %v", f.json)
+	}
+	a := r.dial("小天")
+	a.send(map[string]any{"action": "ping"})
+	a.until(3*time.Second, typeIs("pong"))
+	b := r.dial("小天")
+	b.send(map[string]any{"action": "ping"})
+	b.until(3*time.Second, typeIs("pong"))
+	// The older terminal is told and closed.
+	got = a.until(3*time.Second, func(f frame) bool {
+		return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), "CHARACTER_SWITCHING_TERMINAL")
+	})
+	_ = got
+	a.send(map[string]any{"action": "bogus"})
+	b.send(map[string]any{"action": "bogus"})
+	b.until(3*time.Second, func(f frame) bool {
+		return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), "UNKNOWN_ACTION")
+	})
+}
+
+func TestTwoCharactersAtOnceAreIsolated(t *testing.T) {
+	r := newRig(t)
+	r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply {
+		return llmtest.ChatReply{Text: "reply to " + req.LastUser()}
+	})
+	a, b := r.dial("小天"), r.dial("test")
+	a.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "from-a"})
+	b.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "from-b"})
+	for _, x := range []struct {
+		c          *client
+		mine, them string
+	}{{a, "from-a", "from-b"}, {b, "from-b", "from-a"}} {
+		got := x.c.until(10*time.Second, turnEnd)
+		s := describe(got)
+		if !strings.Contains(s, x.mine) || strings.Contains(s, x.them) {
+			t.Fatalf("cross-talk: %s", s)
+		}
+	}
+}
+
+func TestAgentResultIsToldInCharacter(t *testing.T) {
+	r := newRig(t)
+	r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply {
+		last := req.LastUser()
+		if strings.Contains(last, "天气预报") {
+			return llmtest.ChatReply{Text: "哥哥，我查好了：明天晴。"}
+		}
+		return llmtest.ChatReply{Text: "嗯。"}
+	})
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "帮我查天气"})
+	c.until(10*time.Second, turnEnd)
+	ok := true
+	ev := bridge.Event{EventType: bridge.TypeTaskResult, LanlanName: bridge.For("小天"), Text: "done", Summary: "天气预报：明天晴", Status: "completed", Success: &ok}
+	r.hub.AgentEvent(bridge.Route(ev, r.hub.HasSession), ev)
+	got := c.until(10*time.Second, func(f frame) bool {
+		return f.json != nil && f.json["type"] == "gemini_response" && strings.Contains(f.json["text"].(string), "明天晴")
+	})
+	if !strings.Contains(describe(got), "agent_notification") {
+		t.Fatalf("no toast: %s", describe(got))
+	}
+	// A result for a character without a page is dropped, not broadcast.
+	other := bridge.Event{EventType: bridge.TypeTaskResult, LanlanName: bridge.For("ghost"), Text: "secret"}
+	if d := bridge.Route(other, r.hub.HasSession); d != bridge.Drop {
+		t.Fatalf("delivery %v", d)
+	}
+}
+
+func TestRealtimeVoiceTurn(t *testing.T) {
+	r := newRig(t)
+	pcm := make([]byte, 4800) // 100 ms of 24 kHz PCM16
+	for i := range pcm {
+		pcm[i] = byte(i * 7)
+	}
+	r.prov.ScriptRealtime(func(req llmtest.RealtimeRequest) llmtest.RealtimeReply {
+		return llmtest.RealtimeReply{Chunks: []string{"听到了", "哥哥"}, Audio: [][]byte{pcm, pcm}}
+	})
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "start_session", "input_type": "audio"})
+	c.until(10*time.Second, typeIs("session_started"))
+	var conn *llmtest.RealtimeConn
+	select {
+	case conn = <-r.prov.RealtimeConns():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no realtime connection")
+	}
+	// Mic frames: JSON int16 arrays at 48 kHz and binary PCM16.
+	frame := make([]int, 480)
+	for i := range frame {
+		frame[i] = (i % 50) * 200
+	}
+	for i := 0; i < 20; i++ {
+		c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": frame})
+	}
+	bin := make([]byte, 960)
+	c.wmu.Lock()
+	_ = c.ws.WriteMessage(websocket.BinaryMessage, bin)
+	c.wmu.Unlock()
+	waitFor(t, func() bool { return conn.ReceivedAudio() > 0 })
+	conn.SpeechStarted()
+	conn.InputTranscript("你听得到吗")
+	conn.SpeechStopped()
+	got := c.until(10*time.Second, typeIs("user_activity"))
+	if s := describe(got); !strings.Contains(s, "user_transcript") {
+		t.Fatalf("voice turn:\n%s", s)
+	}
+	// The provider drops: the page is told and the next input starts anew.
+	conn.CloseWith(1011, "internal error")
+	c.until(10*time.Second, typeIs("session_ended_by_server"))
+}
