@@ -17,6 +17,21 @@ export function tone(ms, freq = 440, amp = 0.4) {
   return b;
 }
 
+/** oggPageGroups splits an OGG file into chunks of whole pages (the headers go with the first audio page). */
+export function oggPageGroups(buf, perGroup) {
+  const pages = [];
+  for (let o = 0; o < buf.length;) {
+    const n = buf[o + 26];
+    let len = 27 + n;
+    for (let i = 0; i < n; i++) len += buf[o + 27 + i];
+    pages.push(buf.subarray(o, o + len));
+    o += len;
+  }
+  const groups = [Buffer.concat(pages.slice(0, 3))];
+  for (let i = 3; i < pages.length; i += perGroup) groups.push(Buffer.concat(pages.slice(i, i + perGroup)));
+  return groups;
+}
+
 function initialState() {
   return {
     characters: {
@@ -240,8 +255,9 @@ export async function startMockServer({ dist, token = 'tok-e2e' } = {}) {
         if (old && script.lateFrames) audio(old, tone(100, 300));
         const words = (script.reply ?? 'Hello there, nice to meet you!').split(/(?<= )/);
         words.forEach((w, i) => setTimeout(() => send({ type: 'gemini_response', text: w, isNewMessage: i === 0 }), 30 * i));
-        const chunks = msg.data === 'long' ? 30 : 4;
-        for (let i = 0; i < chunks; i++) setTimeout(() => audio(id, tone(200, 440)), 30 * words.length + 20 * i);
+        const groups = msg.data === 'opus' && script.opus ? oggPageGroups(script.opus, 3) : null;
+        const chunks = groups ? groups.length : msg.data === 'long' ? 30 : 4;
+        for (let i = 0; i < chunks; i++) setTimeout(() => audio(id, groups ? groups[i] : tone(200, 440)), 30 * words.length + 20 * i);
         setTimeout(() => send({ type: 'system', data: 'turn end' }), 30 * words.length + 20 * chunks + 20);
         return;
       }

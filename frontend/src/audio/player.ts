@@ -2,6 +2,7 @@
 // dropping the frames of an interrupted speech, and exposes an analyser for lip sync.
 
 import type { AudioFrame } from '../services/ws';
+import { OpusStreamDecoder } from './opus';
 import { PlaybackClock, SpeechGate, isOgg, pcm16ToFloat32 } from './queue';
 
 export const PLAYBACK_RATE = 48000;
@@ -13,6 +14,8 @@ export interface PlayerStats {
   decodeErrors: number;
   stopped: number;
   lastStart: number;
+  /** seconds of audio scheduled so far */
+  seconds: number;
 }
 
 interface Playing {
@@ -29,7 +32,9 @@ export class AudioPlayer {
   private readonly clock = new PlaybackClock();
   private playing: Playing[] = [];
   private chain: Promise<void> = Promise.resolve();
-  readonly stats: PlayerStats = { received: 0, scheduled: 0, dropped: 0, decodeErrors: 0, stopped: 0, lastStart: 0 };
+  private readonly opus: OpusStreamDecoder;
+  private opusSpeech: string | null = null;
+  readonly stats: PlayerStats = { received: 0, scheduled: 0, dropped: 0, decodeErrors: 0, stopped: 0, lastStart: 0, seconds: 0 };
 
   constructor(ctx?: AudioContext) {
     this.ctx = ctx ?? new AudioContext({ sampleRate: PLAYBACK_RATE });
@@ -38,6 +43,7 @@ export class AudioPlayer {
     this.gain = this.ctx.createGain();
     this.analyser.connect(this.gain);
     this.gain.connect(this.ctx.destination);
+    this.opus = new OpusStreamDecoder((data) => this.ctx.decodeAudioData(data));
   }
 
   set volume(v: number) {
@@ -93,15 +99,20 @@ export class AudioPlayer {
   }
 
   private async decodeAndSchedule(frame: AudioFrame, epoch: number): Promise<void> {
-    let buffer: AudioBuffer;
+    let samples: Float32Array<ArrayBuffer>;
     if (isOgg(frame.data)) {
-      buffer = await this.ctx.decodeAudioData(frame.data.slice(0));
+      // OGG/Opus is a stream per speech: a new speech id starts a new decoder.
+      if (this.opusSpeech !== frame.speechId) {
+        this.opus.reset();
+        this.opusSpeech = frame.speechId;
+      }
+      samples = (await this.opus.decode(new Uint8Array(frame.data))) as Float32Array<ArrayBuffer>;
     } else {
-      const samples = pcm16ToFloat32(frame.data);
-      if (samples.length === 0) return;
-      buffer = this.ctx.createBuffer(1, samples.length, PLAYBACK_RATE);
-      buffer.copyToChannel(samples, 0);
+      samples = pcm16ToFloat32(frame.data);
     }
+    if (samples.length === 0) return;
+    const buffer = this.ctx.createBuffer(1, samples.length, PLAYBACK_RATE);
+    buffer.copyToChannel(samples, 0);
     // An interruption may have happened while decoding.
     if (epoch !== this.gate.epoch || this.gate.isInterrupted(frame.speechId)) {
       this.stats.dropped++;
@@ -119,5 +130,6 @@ export class AudioPlayer {
     src.start(start);
     this.stats.scheduled++;
     this.stats.lastStart = start;
+    this.stats.seconds += buffer.duration;
   }
 }
