@@ -29,24 +29,30 @@ func TestRealtimeFatalErrors(t *testing.T) {
 		{"close 1007", llmtest.RealtimeReply{Close: 1007, CloseText: "invalid payload"}, llm.Code1007Arrears},
 		{"drop", llmtest.RealtimeReply{Drop: true}, llm.CodeConnectionClosed},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s := llmtest.New(t)
-			s.ScriptRealtime(func(llmtest.RealtimeRequest) llmtest.RealtimeReply { return tc.reply })
-			rt, _ := dialRT(t, s, "", "qwen3-omni")
-			_ = rt.CreateResponse(context.Background(), "x", false)
-			evs := collect(t, rt, isKind(llm.EventError))
-			last := evs[len(evs)-1]
-			if last.Code != tc.want || llm.ErrorCode(rt.Err()) != tc.want {
-				t.Fatalf("event %+v err %v", last, rt.Err())
-			}
-			if _, ok := <-rt.Events(); ok {
-				t.Fatal("events must be closed after a fatal error")
-			}
-			if err := rt.SendAudio(context.Background(), llmtest.PCM16(320)); err == nil {
-				t.Fatal("send after close must fail")
-			}
-		})
+	for _, model := range []string{"qwen3-omni", "gpt-realtime", "glm-realtime", "step-audio-2"} {
+		for _, tc := range cases {
+			t.Run(model+"/"+tc.name, func(t *testing.T) {
+				fatalCase(t, model, tc.reply, tc.want)
+			})
+		}
+	}
+}
+
+func fatalCase(t *testing.T, model string, reply llmtest.RealtimeReply, want string) {
+	s := llmtest.New(t)
+	s.ScriptRealtime(func(llmtest.RealtimeRequest) llmtest.RealtimeReply { return reply })
+	rt, _ := dialRT(t, s, "", model)
+	_ = rt.CreateResponse(context.Background(), "x", false)
+	evs := collect(t, rt, isKind(llm.EventError))
+	last := evs[len(evs)-1]
+	if last.Code != want || llm.ErrorCode(rt.Err()) != want {
+		t.Fatalf("event %+v err %v", last, rt.Err())
+	}
+	if _, ok := <-rt.Events(); ok {
+		t.Fatal("events must be closed after a fatal error")
+	}
+	if err := rt.SendAudio(context.Background(), llmtest.PCM16(320)); err == nil {
+		t.Fatal("send after close must fail")
 	}
 }
 

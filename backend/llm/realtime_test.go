@@ -273,6 +273,13 @@ func TestRealtimeImageInputPerFamily(t *testing.T) {
 		"glm-realtime": func(ev map[string]any) bool {
 			return ev["type"] == "input_audio_buffer.append_video_frame" && ev["video_frame"] == "/9j/4AECAw=="
 		},
+		"step-audio-2": func(ev map[string]any) bool {
+			if ev["type"] != "conversation.item.create" {
+				return false
+			}
+			p := ev["item"].(map[string]any)["content"].([]any)[0].(map[string]any)
+			return p["type"] == "input_image"
+		},
 		"gpt-realtime": func(ev map[string]any) bool {
 			if ev["type"] != "conversation.item.create" {
 				return false
