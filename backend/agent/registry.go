@@ -30,7 +30,8 @@ const (
 type entry struct {
 	task     bridge.Task
 	result   string
-	key      string // normalised instruction for the deduper
+	key      string          // normalised instruction for the deduper
+	toks     map[string]bool // its words
 	cancel   context.CancelFunc
 	finished time.Time
 }
@@ -45,6 +46,7 @@ type registry struct {
 	ttl   time.Duration
 	now   func() time.Time
 	tasks map[string]*entry
+	swept time.Time
 }
 
 func newRegistry(ttl time.Duration, now func() time.Time) *registry {
@@ -61,15 +63,16 @@ func newID() string {
 // same normalised instruction; it returns the matching id on a duplicate.
 func (r *registry) addUnlessDuplicate(t bridge.Task, instruction string, cancel context.CancelFunc) (dupID string, added bool) {
 	key := normalise(instruction)
+	toks := tokens(key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expireLocked()
 	for id, e := range r.tasks {
-		if e.active() && e.task.Type == t.Type && similar(e.key, key) {
+		if e.active() && e.task.Type == t.Type && (e.key == key || jaccard(e.toks, toks)) {
 			return id, false
 		}
 	}
-	r.tasks[t.ID] = &entry{task: t, key: key, cancel: cancel}
+	r.tasks[t.ID] = &entry{task: t, key: key, toks: toks, cancel: cancel}
 	return "", true
 }
 
@@ -181,6 +184,10 @@ func (r *registry) cancelAll(clear bool) {
 
 func (r *registry) expireLocked() {
 	now := r.now()
+	if d := now.Sub(r.swept); d >= 0 && d < time.Second {
+		return
+	}
+	r.swept = now
 	for id, e := range r.tasks {
 		if !e.finished.IsZero() && now.Sub(e.finished) > r.ttl {
 			delete(r.tasks, id)
@@ -227,10 +234,10 @@ func normalise(s string) string {
 // same words (Jaccard ≥ 0.9) for longer instructions; CJK text without
 // spaces is compared by characters.
 func similar(a, b string) bool {
-	if a == b {
-		return true
-	}
-	ta, tb := tokens(a), tokens(b)
+	return a == b || jaccard(tokens(a), tokens(b))
+}
+
+func jaccard(ta, tb map[string]bool) bool {
 	if len(ta) < 4 || len(tb) < 4 {
 		return false
 	}
