@@ -215,6 +215,8 @@ func helperPlay(t *testing.T) {
 	d, _ := capt.snapshot()
 	atInterrupt := nonSilent(d)
 	p.Interrupt("A")
+	d, _ = capt.snapshot()
+	afterInterrupt := nonSilent(d)
 	p.Enqueue("A", a[:960]) // late chunk of an interrupted speech: ignored
 	p.Enqueue("B", b)
 	p.EndSpeech("B")
@@ -239,8 +241,11 @@ func helperPlay(t *testing.T) {
 		k++
 	}
 	rest := played[k:]
-	t.Logf("played %d samples of A (%d when interrupted; A is %d), then %d samples", k, atInterrupt, len(fa), len(rest))
-	if k < atInterrupt || k > atInterrupt+48000/4 || k > len(fa)/2 {
+	t.Logf("played %d samples of A (%d when interrupted, %d when Interrupt returned; A is %d), then %d samples",
+		k, atInterrupt, afterInterrupt, len(fa), len(rest))
+	// What may still come out after Interrupt returns is what the device
+	// already held: the ALSA buffer (40 ms) and the one-page pipe.
+	if k < atInterrupt || k > afterInterrupt+48000*3/20 || k > len(fa)/2 {
 		t.Fatalf("A played %d samples; interrupt came at %d: the rest was not cut", k, atInterrupt)
 	}
 	if len(rest) != len(fb) {
