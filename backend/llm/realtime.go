@@ -144,3 +144,26 @@ func DialRealtime(ctx context.Context, cfg RealtimeConfig) (Realtime, error) {
 	}
 	return dialOpenAIRealtime(ctx, cfg)
 }
+
+// Traits are what the conversation engine must know about a family.
+type Traits struct {
+	ServerVAD        bool // the provider reports speech_started/stopped (else run client VAD)
+	SilenceAutoClose bool // end the voice session after 90 s of silence (GLM, free)
+	WarmUp           bool // run Warmup after connecting
+	InputRate        int  // PCM16 rate SendAudio expects
+	OutputRate       int  // PCM16 rate of EventAudio
+}
+
+// FamilyTraits returns the traits of a family (see RealtimeConfig.ResolveFamily).
+func FamilyTraits(family string) Traits {
+	t := Traits{ServerVAD: true, WarmUp: true, InputRate: 16000, OutputRate: 24000}
+	switch family {
+	case FamilyGemini:
+		t.ServerVAD, t.WarmUp = false, false
+	case FamilyFree:
+		t.ServerVAD, t.WarmUp, t.SilenceAutoClose = false, false, true
+	case FamilyGLM:
+		t.SilenceAutoClose = true
+	}
+	return t
+}

@@ -111,6 +111,21 @@ func TestRealtimeHandshakeErrors(t *testing.T) {
 	if llm.ErrorCode(err) != llm.CodeConnectionRefused {
 		t.Fatalf("err %v", err)
 	}
+	s.SetAPIKey("")
+	s.FailHandshakes(2, 429, "")
+	_, err = llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: s.RealtimeURL(), Model: "qwen3-omni"})
+	if llm.ErrorCode(err) != llm.CodeRateLimit {
+		t.Fatalf("err %v", err)
+	}
+	_, err = llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: s.GeminiURL(), Model: "gemini-live"})
+	if llm.ErrorCode(err) != llm.CodeRateLimit {
+		t.Fatalf("gemini err %v", err)
+	}
+	rt, err := llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: s.RealtimeURL(), Model: "qwen3-omni"})
+	if err != nil {
+		t.Fatalf("third handshake must succeed: %v", err)
+	}
+	rt.Close()
 	_, err = llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: "http://x", Model: "qwen"})
 	if err == nil {
 		t.Fatal("http URL must be refused")
@@ -210,5 +225,17 @@ func TestRealtimeInFlightSendsAreBounded(t *testing.T) {
 	case <-done:
 	case <-time.After(15 * time.Second):
 		t.Fatal("Close hung")
+	}
+}
+
+func TestFamilyTraits(t *testing.T) {
+	if tr := llm.FamilyTraits(llm.FamilyQwen); !tr.ServerVAD || !tr.WarmUp || tr.SilenceAutoClose || tr.InputRate != 16000 || tr.OutputRate != 24000 {
+		t.Fatalf("qwen %+v", tr)
+	}
+	if tr := llm.FamilyTraits(llm.FamilyGemini); tr.ServerVAD || tr.WarmUp {
+		t.Fatalf("gemini %+v", tr)
+	}
+	if !llm.FamilyTraits(llm.FamilyGLM).SilenceAutoClose || !llm.FamilyTraits(llm.FamilyFree).SilenceAutoClose {
+		t.Fatal("glm and free auto-close on silence")
 	}
 }

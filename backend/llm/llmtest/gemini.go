@@ -16,7 +16,7 @@ func (s *Server) handleGemini(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !s.authorized(w, r) {
+	if !s.authorized(w, r) || s.refuseHandshake(w) {
 		return
 	}
 	ws, err := upgrader.Upgrade(w, r, nil)

@@ -51,6 +51,9 @@ func (s *Server) RealtimeConns() <-chan *RealtimeConn { return s.rt.accepted }
 
 type realtimeState struct {
 	mu       sync.Mutex
+	failN    int // handshakes still to refuse
+	failCode int
+	failBody string
 	script   func(RealtimeRequest) RealtimeReply
 	conns    map[*RealtimeConn]struct{}
 	accepted chan *RealtimeConn
@@ -109,8 +112,34 @@ type RealtimeConn struct {
 
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
+// FailHandshakes makes the next n realtime or Gemini handshakes fail with
+// an HTTP status (e.g. 429) and body ("" → an OpenAI error JSON).
+func (s *Server) FailHandshakes(n, status int, body string) {
+	s.rt.mu.Lock()
+	s.rt.failN, s.rt.failCode, s.rt.failBody = n, status, body
+	s.rt.mu.Unlock()
+}
+
+// refuseHandshake answers a scripted handshake failure.
+func (s *Server) refuseHandshake(w http.ResponseWriter) bool {
+	s.rt.mu.Lock()
+	defer s.rt.mu.Unlock()
+	if s.rt.failN <= 0 {
+		return false
+	}
+	s.rt.failN--
+	if s.rt.failBody != "" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(s.rt.failCode)
+		_, _ = w.Write([]byte(s.rt.failBody))
+		return true
+	}
+	writeError(w, s.rt.failCode, statusCode(s.rt.failCode), "error", http.StatusText(s.rt.failCode))
+	return true
+}
+
 func (s *Server) handleRealtime(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(w, r) {
+	if !s.authorized(w, r) || s.refuseHandshake(w) {
 		return
 	}
 	ws, err := upgrader.Upgrade(w, r, nil)
