@@ -40,7 +40,7 @@ func loadFacts(t testing.TB) []fact {
 // switching from the local model: the background worker re-embeds every
 // entry, and progress reaches the total.
 func TestRecallQualityProvider(t *testing.T) {
-	facts := loadFacts(t)
+	facts := loadFacts(t)[:100] // plumbing and a figure; the full set runs in package store
 	prov := llmtest.New(t)
 	var useProvider atomic.Bool
 	deps := memory.Deps{Endpoint: func(role string) llm.Endpoint {
@@ -63,9 +63,6 @@ func TestRecallQualityProvider(t *testing.T) {
 			turns = append(turns, msg.Message{Role: msg.Human, Text: f.said}, msg.Message{Role: msg.AI, Text: "That's interesting! How did it feel?"})
 		}
 		if _, err := srv.Cache(ctx, "test", turns); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Settle(ctx, "test", nil, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,9 +89,11 @@ func TestRecallQualityProvider(t *testing.T) {
 		n := float64(len(facts))
 		return float64(h1) / n, float64(h5) / n, float64(h10) / n
 	}
-	l1, l5, l10 := measure()
-	t.Logf("local embeddings (server path)  recall@1=%.3f @5=%.3f @10=%.3f", l1, l5, l10)
-
+	// Entries were embedded locally on ingest; switching the model makes
+	// the background worker re-embed all of them with the provider.
+	if n, _ := srv.EmbeddingStatus(ctx, "test"); n["done"] != n["total"] {
+		t.Fatalf("local embedding incomplete: %v", n)
+	}
 	useProvider.Store(true)
 	st := func() map[string]any {
 		m, err := srv.EmbeddingStatus(ctx, "test")
@@ -114,10 +113,5 @@ func TestRecallQualityProvider(t *testing.T) {
 	t.Logf("provider embeddings (test provider, hashed bag of words)  recall@1=%.3f @5=%.3f @10=%.3f", p1, p5, p10)
 	if p10 < 0.3 {
 		t.Errorf("provider-embedding recall@10 %.3f: plumbing broken?", p10)
-	}
-	// The 0.8 target is asserted on the full conversation set in
-	// store.TestRecallQualityLocal; this corpus has no small talk.
-	if l10 < 0.7 {
-		t.Errorf("local recall@10 through the server = %.3f", l10)
 	}
 }
