@@ -246,6 +246,10 @@ export async function startMockServer({ dist, token = 'tok-e2e' } = {}) {
         setTimeout(() => send({ type: 'session_started', input_mode: msg.input_type }), 50);
         return;
       }
+      if (msg.action === 'stream_data' && msg.input_type === 'text' && msg.data === 'task') {
+        send({ type: 'agent_task_update', task: { id: 't9', status: 'running', type: 'computer_use', params: { instruction: 'open notes' }, step: 1, step_total: 3 } });
+        return;
+      }
       if (msg.action === 'stream_data' && msg.input_type === 'text') {
         if (currentSpeech) send({ type: 'user_activity', interrupted_speech_id: currentSpeech });
         const old = currentSpeech;

@@ -97,7 +97,10 @@ export async function renderCharacters(ctx: PageContext): Promise<void> {
         const binding: Record<string, string> = { model_type: type };
         if (type === 'vrm' && vrmSel.value) binding.vrm = vrmSel.value;
         if (type === 'live2d' && l2dSel.value) binding.live2d = l2dSel.value;
-        if (binding.vrm || binding.live2d) await api.put(`/api/characters/catgirl/l2d/${enc(name)}`, binding);
+        if (binding.vrm || binding.live2d) {
+          await api.put(`/api/characters/catgirl/l2d/${enc(name)}`, binding);
+          new BroadcastChannel('nekoBroadcastChannel').postMessage({ type: 'reload_model' });
+        }
         if (voiceSel.value !== str(c.voice_id)) await api.put(`/api/characters/catgirl/voice_id/${enc(name)}`, { voice_id: voiceSel.value });
         showMsg(msg, t('common.saved'), 'ok');
         await load(name);

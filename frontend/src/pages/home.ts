@@ -9,6 +9,7 @@ import { AvatarStage } from '../avatar/stage';
 import { isEmotion } from '../avatar/emotion';
 import { ChatController } from '../chat/controller';
 import { captureScreen, fileToJpeg } from '../chat/images';
+import { TaskHud } from '../chat/hud';
 import { ChatPanel } from '../chat/view';
 import type { PageContext } from '../context';
 import { enc } from '../services/api';
@@ -29,10 +30,23 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
   const c = cfg as { lanlan_name?: string };
   const name = nameFromPath || c.lanlan_name || '';
   const spec: AvatarSpec = specFromPageConfig(cfg);
+  if (spec.modelType === 'vrm') {
+    // the character's VRMA idle animation, if it has one (flattened legacy fields, reference §4.3)
+    try {
+      const chars = await api.get<{ 猫娘?: Record<string, Record<string, unknown>> }>('/api/characters/');
+      const c = chars.猫娘?.[name];
+      const idle = c?.idleAnimation ?? c?.vrm_animation;
+      if (typeof idle === 'string' && idle) spec.idleAnimation = idle;
+    } catch {
+      /* procedural idle */
+    }
+  }
 
   const stageEl = h('div', { class: 'stage', 'data-testid': 'stage' });
   if (pet) stageEl.append(h('div', { class: 'drag-handle', title: i18n.t('home.drag') }));
   const panel = new ChatPanel();
+  const hud = new TaskHud(i18n);
+  stageEl.append(hud.el);
   const layout = h('div', { class: pet ? 'home pet' : 'home' }, stageEl);
   if (!pet) layout.append(panel.el);
   root.replaceChildren(...(pet ? [] : [nav(i18n)]), layout);
@@ -68,6 +82,7 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
     },
     onReload: () => setTimeout(() => location.reload(), 1500),
     onLipSync: (level) => lip.setEnvelope(level),
+    onAgent: (m) => hud.update(m),
     onScreenshotRequest: async () => null,
   });
 
@@ -173,6 +188,15 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
     },
   }, i18n.t('chat.screenshot'));
   panel.el.append(thumbs, h('div', { class: 'composer' }, input, sendBtn), h('div', { class: 'toolbar' }, micBtn, muteBtn, focusBtn, imgBtn, shotBtn, endBtn, fileIn));
+
+  // Other pages tell this window about edits (reference §12.1).
+  const channel = new BroadcastChannel('nekoBroadcastChannel');
+  channel.onmessage = (ev: MessageEvent<{ type?: string }>) => {
+    if (ev.data?.type === 'memory_edited') chat.endSession(); // the next session reloads memory
+    if (ev.data?.type === 'reload_model') {
+      void api.get(`/api/config/page_config?lanlan_name=${enc(socket.characterName)}`).then((pc) => showAvatar(specFromPageConfig(pc)));
+    }
+  };
 
   socket.start();
   (globalThis as unknown as { __neko: unknown }).__neko = { player, stage, socket, chat, mic };
