@@ -133,20 +133,17 @@ func (p *vdfParser) object(obj *KV, depth int, nested bool) error {
 			return p.errf("key %q has no value", truncate(key, 40))
 		}
 		obj.Children = append(obj.Children, child)
-		if err := p.skipCond(); err != nil {
-			return err
-		}
+		p.skipCond()
 	}
 }
 
-// skipCond drops a trailing [$COND] after a value.
-func (p *vdfParser) skipCond() error {
+// skipCond drops a trailing [$COND] after a value; anything else is left
+// for the next read.
+func (p *vdfParser) skipCond() {
 	save, saveLine := p.pos, p.line
-	kind, _, err := p.next()
-	if err != nil || kind != tokCond {
+	if kind, _, err := p.next(); err != nil || kind != tokCond {
 		p.pos, p.line = save, saveLine
 	}
-	return nil
 }
 
 func (p *vdfParser) skipSpace() {

@@ -299,3 +299,43 @@ func BenchmarkScanContentDir(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/3, "µs/item")
 }
+
+func TestSyncConcurrent(t *testing.T) {
+	st := newSteamTree(t)
+	chars := newMemChars()
+	svc := newService(t, st, chars)
+	done := make(chan workshop.SyncResult, 3)
+	for range 3 {
+		go func() {
+			res, err := svc.SyncCharacters(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			done <- res
+		}()
+	}
+	added := 0
+	for range 3 {
+		added += (<-done).Added
+	}
+	if added != 6 || len(chars.Names()) != 6 {
+		t.Fatalf("concurrent syncs added %d (store has %v), want each card once", added, chars.Names())
+	}
+}
+
+func TestItemURL(t *testing.T) {
+	st := newSteamTree(t)
+	dir := filepath.Join(st.Content1, "1005", "模型 A")
+	write(t, filepath.Join(dir, "a#b.model3.json"), live2d("a.moc3"))
+	write(t, filepath.Join(dir, "a.moc3"), "moc")
+	it, err := workshop.ScanItem(context.Background(), filepath.Join(st.Content1, "1005"), workshop.Limits{})
+	if err != nil || len(it.Live2D) != 1 {
+		t.Fatalf("scan: %v %+v", err, it)
+	}
+	if got := workshop.ItemURL(st.Content1, it, it.Live2D[0].Path); got != "/workshop/1005/%E6%A8%A1%E5%9E%8B%20A/a%23b.model3.json" {
+		t.Errorf("url = %q", got)
+	}
+	if got := workshop.ItemURL(st.Content2, it, it.Live2D[0].Path); got != "" {
+		t.Errorf("an item outside the mounted root has no URL, got %q", got)
+	}
+}
