@@ -92,6 +92,7 @@ type RealtimeConfig struct {
 	// (default 2 s).
 	ThrottleFor      time.Duration
 	HandshakeTimeout time.Duration // default 15 s
+	WarmupTimeout    time.Duration // longest Warmup waits before cancelling the warm-up (default 10 s)
 	Logger           *slog.Logger
 }
 
@@ -124,6 +125,9 @@ func (cfg *RealtimeConfig) defaults() {
 	}
 	if cfg.ThrottleFor <= 0 {
 		cfg.ThrottleFor = 2 * time.Second
+	}
+	if cfg.WarmupTimeout <= 0 {
+		cfg.WarmupTimeout = 10 * time.Second
 	}
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 15 * time.Second

@@ -22,8 +22,9 @@ type openAIRealtime struct {
 	seq atomic.Int64
 
 	mu             sync.Mutex
-	skipping       bool
-	awaitingInput  bool // hold transcript deltas until the user's transcript arrived
+	skipPending    int             // skipped response.creates not yet seen as response.created
+	skipIDs        map[string]bool // responses whose events are suppressed
+	awaitingInput  bool            // hold transcript deltas until the user's transcript arrived
 	heldTranscript []string
 	throttleUntil  time.Time
 	droppedAudio   int
@@ -117,7 +118,9 @@ func (c *openAIRealtime) SendImage(ctx context.Context, jpeg []byte) error {
 
 func (c *openAIRealtime) CreateResponse(ctx context.Context, text string, skipped bool) error {
 	c.mu.Lock()
-	c.skipping = c.skipping || skipped
+	if skipped {
+		c.skipPending++
+	}
 	c.mu.Unlock()
 	if c.cfg.Family == FamilyQwen {
 		// Qwen-Omni ignores text items for the answer; the line goes into
@@ -155,6 +158,8 @@ func (c *openAIRealtime) Warmup(ctx context.Context) error {
 	if err := c.CreateResponse(ctx, "", true); err != nil {
 		return err
 	}
+	t := time.NewTimer(c.cfg.WarmupTimeout)
+	defer t.Stop()
 	select {
 	case <-c.warm:
 		return nil
@@ -162,6 +167,11 @@ func (c *openAIRealtime) Warmup(ctx context.Context) error {
 		return c.closedErr()
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-t.C:
+		// The warm-up only primes a cache: give up on it, cancel it (its
+		// response.done ends the skipping) and let the session start.
+		c.log.Warn("realtime: warm-up response is late; cancelling it", "after", c.cfg.WarmupTimeout)
+		return c.CancelResponse(ctx)
 	}
 }
 
@@ -175,6 +185,7 @@ func (c *openAIRealtime) DroppedAudio() int {
 // rtEvent is the union of the provider events we read.
 type rtEvent struct {
 	Type       string `json:"type"`
+	ResponseID string `json:"response_id"`
 	Delta      string `json:"delta"`
 	Transcript string `json:"transcript"`
 	Response   *struct {
@@ -184,14 +195,14 @@ type rtEvent struct {
 }
 
 func (c *openAIRealtime) handle(data []byte) error {
-	if pcm, ok := fastAudioDelta(data); ok {
-		c.mu.Lock()
-		skipping := c.skipping
-		c.mu.Unlock()
-		if !skipping {
+	c.mu.Lock()
+	anySkip := c.skipPending > 0 || len(c.skipIDs) > 0
+	c.mu.Unlock()
+	if !anySkip {
+		if pcm, ok := fastAudioDelta(data); ok {
 			c.emit(RealtimeEvent{Kind: EventAudio, Audio: pcm})
+			return nil
 		}
-		return nil
 	}
 	var ev rtEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
@@ -200,9 +211,7 @@ func (c *openAIRealtime) handle(data []byte) error {
 			Err: &Error{Code: CodeResponseInvalid, Message: "malformed realtime event: " + err.Error(), Err: err}})
 		return nil
 	}
-	c.mu.Lock()
-	skipping := c.skipping
-	c.mu.Unlock()
+	skipping := c.skipped(ev)
 	switch ev.Type {
 	case "error":
 		return c.handleError(ev.Error)
@@ -219,22 +228,38 @@ func (c *openAIRealtime) handle(data []byte) error {
 	case "conversation.item.input_audio_transcription.failed":
 		c.flushHeld()
 	case "response.created":
-		if !skipping {
+		c.mu.Lock()
+		skip := c.skipPending > 0
+		if skip {
+			c.skipPending--
+			if c.skipIDs == nil {
+				c.skipIDs = map[string]bool{}
+			}
+			c.skipIDs[respID(ev)] = true
+		}
+		c.mu.Unlock()
+		if !skip {
 			c.emit(RealtimeEvent{Kind: EventResponseCreated, ResponseID: respID(ev)})
 		}
 	case "response.done":
 		c.flushHeld()
+		id := respID(ev)
 		c.mu.Lock()
-		c.skipping = false
+		skip := c.skipIDs[id]
+		delete(c.skipIDs, id)
+		if !skip && id == "" && len(c.skipIDs) > 0 { // provider without ids
+			skip = true
+			clear(c.skipIDs)
+		}
 		c.mu.Unlock()
-		if skipping {
+		if skip {
 			select {
 			case c.warm <- struct{}{}:
 			default:
 			}
 			return nil
 		}
-		c.emit(RealtimeEvent{Kind: EventResponseDone, ResponseID: respID(ev)})
+		c.emit(RealtimeEvent{Kind: EventResponseDone, ResponseID: id})
 	case "response.text.delta", "response.output_text.delta":
 		if !skipping && c.cfg.Family != FamilyGLM {
 			c.emit(RealtimeEvent{Kind: EventText, Text: ev.Delta})
@@ -261,6 +286,18 @@ func (c *openAIRealtime) handle(data []byte) error {
 		c.emit(RealtimeEvent{Kind: EventAudio, Audio: pcm})
 	}
 	return nil
+}
+
+// skipped reports whether a delta event belongs to a skipped response: by
+// its response_id, or, for providers that send none, while any skipped
+// response is open.
+func (c *openAIRealtime) skipped(ev rtEvent) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ev.ResponseID != "" {
+		return c.skipIDs[ev.ResponseID]
+	}
+	return len(c.skipIDs) > 0
 }
 
 func respID(ev rtEvent) string {

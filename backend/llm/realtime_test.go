@@ -298,3 +298,30 @@ func TestRealtimeImageInputPerFamily(t *testing.T) {
 		}
 	}
 }
+
+func TestRealtimeLateWarmupIsCancelled(t *testing.T) {
+	s := llmtest.New(t)
+	s.ScriptRealtime(func(r llmtest.RealtimeRequest) llmtest.RealtimeReply {
+		if r.Text == "" {
+			return llmtest.RealtimeReply{Chunks: []string{"warm"}, FirstDelay: 10 * time.Second}
+		}
+		return llmtest.RealtimeReply{}
+	})
+	rt, c := dialRT(t, s, "", "gpt-realtime", func(cfg *llm.RealtimeConfig) { cfg.WarmupTimeout = 100 * time.Millisecond })
+	if err := rt.Warmup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.WaitType(wait, "response.cancel") == nil {
+		t.Fatal("late warm-up must be cancelled")
+	}
+	_ = rt.CreateResponse(context.Background(), "real", false)
+	var text string
+	for _, e := range collect(t, rt, isKind(llm.EventResponseDone)) {
+		if e.Kind == llm.EventText {
+			text += e.Text
+		}
+	}
+	if text != "real" {
+		t.Fatalf("text %q", text)
+	}
+}
