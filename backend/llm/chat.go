@@ -61,10 +61,12 @@ type Timeouts struct {
 	Connect    time.Duration // TCP+TLS connect
 	FirstToken time.Duration // request sent → first streamed delta (or whole non-stream answer)
 	Idle       time.Duration // between two streamed events
+	Complete   time.Duration // request sent → whole non-streamed answer (Complete, embeddings, transcription)
 }
 
 // DefaultTimeouts are used for zero fields of Timeouts.
-var DefaultTimeouts = Timeouts{Connect: 10 * time.Second, FirstToken: 60 * time.Second, Idle: 30 * time.Second}
+var DefaultTimeouts = Timeouts{Connect: 10 * time.Second, FirstToken: 60 * time.Second, Idle: 30 * time.Second,
+	Complete: 180 * time.Second}
 
 // ChatClient talks to one endpoint's /chat/completions. It is safe for
 // concurrent use.
@@ -92,6 +94,9 @@ func WithTimeouts(t Timeouts) ChatOption {
 		}
 		if t.Idle > 0 {
 			c.timeouts.Idle = t.Idle
+		}
+		if t.Complete > 0 {
+			c.timeouts.Complete = t.Complete
 		}
 	}
 }
@@ -184,9 +189,10 @@ func (c *ChatClient) Stream(ctx context.Context, req ChatRequest, onDelta func(t
 		return ChatResponse{}, err
 	}
 	var out ChatResponse
-	err = c.do(ctx, "/chat/completions", body, func(ctx context.Context, resp *http.Response, w *watchdog) error {
-		return readChatStream(ctx, resp.Body, w, &out, onDelta)
-	})
+	err = c.doContent(ctx, "/chat/completions", body, "application/json", c.timeouts.FirstToken,
+		func(ctx context.Context, resp *http.Response, w *watchdog) error {
+			return readChatStream(ctx, resp.Body, w, &out, onDelta)
+		})
 	return out, err
 }
 
@@ -197,11 +203,11 @@ const maxAnswerBytes = 32 << 20
 // timeouts through the request's context.
 func (c *ChatClient) do(parent context.Context, path string, body []byte,
 	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) error {
-	return c.doContent(parent, path, body, "application/json", handle)
+	return c.doContent(parent, path, body, "application/json", c.timeouts.Complete, handle)
 }
 
 // doContent is do with an explicit request content type.
-func (c *ChatClient) doContent(parent context.Context, path string, body []byte, contentType string,
+func (c *ChatClient) doContent(parent context.Context, path string, body []byte, contentType string, first time.Duration,
 	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) error {
 	var lastErr error
 	for attempt := 0; attempt <= c.retries; attempt++ {
@@ -216,7 +222,7 @@ func (c *ChatClient) doContent(parent context.Context, path string, body []byte,
 			case <-t.C:
 			}
 		}
-		err, retry := c.once(parent, path, body, contentType, handle)
+		err, retry := c.once(parent, path, body, contentType, first, handle)
 		if err == nil || !retry {
 			return err
 		}
@@ -225,9 +231,9 @@ func (c *ChatClient) doContent(parent context.Context, path string, body []byte,
 	return lastErr
 }
 
-func (c *ChatClient) once(parent context.Context, path string, body []byte, contentType string,
+func (c *ChatClient) once(parent context.Context, path string, body []byte, contentType string, first time.Duration,
 	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) (err error, retry bool) {
-	ctx, w := newWatchdog(parent, c.timeouts.FirstToken, c.timeouts.Idle)
+	ctx, w := newWatchdog(parent, first, c.timeouts.Idle)
 	defer w.stop()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.url(path), bytes.NewReader(body))
 	if err != nil {

@@ -38,7 +38,7 @@ func TestFirstTokenTimeout(t *testing.T) {
 	s.ScriptChat(func(llmtest.ChatRequest) llmtest.ChatReply {
 		return llmtest.ChatReply{Text: "late", FirstTokenDelay: 10 * time.Second}
 	})
-	c := newClient(s, "m", llm.WithTimeouts(llm.Timeouts{FirstToken: 150 * time.Millisecond}))
+	c := newClient(s, "m", llm.WithTimeouts(llm.Timeouts{FirstToken: 150 * time.Millisecond, Complete: 150 * time.Millisecond}))
 	start := time.Now()
 	_, err := c.Stream(context.Background(), userMsg("x"), nil)
 	if llm.ErrorCode(err) != llm.CodeResponseTimeout || time.Since(start) > 5*time.Second {

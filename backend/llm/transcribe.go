@@ -56,7 +56,7 @@ func (c *TranscriptionClient) Transcribe(ctx context.Context, pcm []byte, sample
 		return "", fmt.Errorf("llm: transcribe: %w", err)
 	}
 	var text string
-	err = c.chat.doContent(ctx, "/audio/transcriptions", body.Bytes(), mw.FormDataContentType(),
+	err = c.chat.doContent(ctx, "/audio/transcriptions", body.Bytes(), mw.FormDataContentType(), c.chat.timeouts.Complete,
 		func(ctx context.Context, resp *http.Response, w *watchdog) error {
 			raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 			if err != nil {
