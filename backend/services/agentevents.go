@@ -1,6 +1,7 @@
 package services
 
 import (
+	"context"
 	"log/slog"
 
 	"neko/backend/bridge"
@@ -29,4 +30,16 @@ func (a *agentEvents) handle(ev bridge.Event) {
 		return
 	}
 	a.deliver(d, ev)
+}
+
+// analyzer sends analyze requests to the agent over the bridge while the
+// agent is connected (a missing agent must not slow a turn down).
+type analyzer struct {
+	bridge *bridge.MainSide
+}
+
+func (a *analyzer) enabled() bool { return a.bridge != nil && a.bridge.AgentAlive() }
+
+func (a *analyzer) send(ctx context.Context, ev bridge.Event) (string, error) {
+	return a.bridge.Analyze(ctx, ev)
 }

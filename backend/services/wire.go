@@ -7,9 +7,11 @@ import (
 
 	"neko/backend/agent"
 	"neko/backend/bridge"
+	"neko/backend/config"
 	"neko/backend/httpjson"
 	"neko/backend/llm"
 	"neko/backend/mainserver"
+	"neko/backend/memory"
 )
 
 // build makes one server's component. Each server reaches the others only
@@ -41,9 +43,26 @@ func (s *Services) endpoint(role string) llm.Endpoint {
 }
 
 func (s *Services) buildMemory() (*component, error) {
-	mux := http.NewServeMux()
-	mux.Handle("/", notReady("memory"))
-	return &component{handler: mux}, nil
+	cfg := memory.DefaultConfig(s.Store.Paths.Memory)
+	cfg.ReviewEnabled = func() bool { return s.Store.Core().Bool("recent_memory_auto_review", true) }
+	m, err := memory.New(cfg, memory.Deps{Characters: storeCharacters{s.Store}, Endpoint: s.endpoint}, s.opts.Log)
+	if err != nil {
+		return nil, err
+	}
+	return &component{handler: m.Handler(), close: m.Close}, nil
+}
+
+// storeCharacters is characters.json as the memory server reads it.
+type storeCharacters struct{ st *config.Store }
+
+func (c storeCharacters) MasterName() string { return c.st.Characters().MasterName() }
+func (c storeCharacters) Names() []string    { return c.st.Characters().Names() }
+func (c storeCharacters) Profile(name string) (map[string]any, bool) {
+	ch, ok := c.st.Characters().Get(name)
+	if !ok {
+		return nil, false
+	}
+	return ch.Profile.Map(), true
 }
 
 func (s *Services) buildAgent() (*component, error) {
@@ -66,19 +85,25 @@ func (s *Services) buildMain() (*component, error) {
 	if err := s.bridgeM.Start(s.ctx); err != nil {
 		return nil, err
 	}
+	an := &analyzer{bridge: s.bridgeM}
+	hub := s.newHub(func() *analyzer { return an })
+	router.hasSession, router.deliver = hub.HasSession, hub.AgentEvent
 	agentURL := fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Agent)
 	ms, err := mainserver.New(mainserver.Config{InstanceID: s.opts.InstanceID, Token: s.token.Token(), OpenBrowserMode: s.opts.OpenBrowserMode},
 		mainserver.Deps{
-			Store:    s.Store,
-			Assets:   s.opts.Assets,
-			Log:      s.opts.Log,
-			Agent:    agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internalClient()}),
-			Shutdown: s.stop,
+			Store:     s.Store,
+			Assets:    s.opts.Assets,
+			Log:       s.opts.Log,
+			Agent:     agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internalClient()}),
+			WebSocket: hub,
+			Sessions:  hub,
+			Shutdown:  s.stop,
 		})
 	if err != nil {
+		hub.Close()
 		return nil, err
 	}
-	return &component{handler: ms.Handler(), close: ms.Close}, nil
+	return &component{handler: ms.Handler(), close: func() error { hub.Close(); return ms.Close() }}, nil
 }
 
 // internalClient talks to the memory and agent servers: loopback only, no

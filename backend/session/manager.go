@@ -200,8 +200,16 @@ func (m *Manager) startTTS() {
 	m.worker, m.workerStop = w, cancel
 	go func() { _ = w.Run(ctx); _ = eng.Close() }()
 	go func() {
-		for ev := range w.Events() {
-			m.post(func() { m.ttsEvent(w, ev) })
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.Events():
+				if !ok {
+					return
+				}
+				m.post(func() { m.ttsEvent(w, ev) })
+			}
 		}
 	}()
 }

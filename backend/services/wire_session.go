@@ -1,0 +1,76 @@
+package services
+
+import (
+	"fmt"
+	"strings"
+
+	"neko/backend/audio"
+	"neko/backend/config"
+	"neko/backend/llm"
+	"neko/backend/session"
+	"neko/backend/tts"
+)
+
+// newHub builds the conversation engine of the main server.
+func (s *Services) newHub(analyze func() *analyzer) *session.Hub {
+	return session.NewHub(session.Deps{
+		Characters: s.Store.Characters,
+		Endpoint: func(role string) llm.RoleEndpoint {
+			e, err := llm.Resolve(s.Store.Core(), s.Store.Providers, role, llm.ResolveOptions{})
+			if err != nil {
+				return llm.RoleEndpoint{}
+			}
+			return e
+		},
+		Memory:       &memoryClient{base: fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Memory), hc: s.internalClient()},
+		Analyze:      analyze().send,
+		AgentEnabled: analyze().enabled,
+		TTS:          s.ttsEngine,
+		Fanout:       audio.NewFanout(audio.FanoutConfig{}, nil, s.opts.Log),
+		TextGuardMax: func() int { return s.Store.Core().Int("textGuardMaxLength", 300) },
+		Log:          s.opts.Log,
+	})
+}
+
+// ttsEngine picks a character's voice by the original's rules (reference
+// §7.4), with the offline OS voice where the original had none.
+func (s *Services) ttsEngine(character string) (tts.Engine, error) {
+	core := s.Store.Core()
+	chars := s.Store.Characters()
+	voice := ""
+	if ch, ok := chars.Get(character); ok {
+		voice = ch.Reserved.VoiceID
+	}
+	custom := core.String("assistApiKeyQwen")
+	if custom == "" {
+		custom = assistKey(core)
+	}
+	free := map[string]bool{}
+	for _, id := range s.Store.Providers.FreeVoices {
+		free[id] = true
+	}
+	return tts.Choose(tts.Selection{
+		CoreAPI:       core.String("coreApi"),
+		CoreKey:       core.String("coreApiKey"),
+		CustomKey:     custom,
+		CustomEnabled: core.Bool("enableCustomApi", false),
+		CustomURL:     core.String("ttsModelUrl"),
+		CustomModel:   core.String("ttsModelId"),
+		CustomVoice:   core.String("ttsVoiceId"),
+		VoiceID:       voice,
+		FreeVoices:    free,
+		Logger:        s.opts.Log,
+	}), nil
+}
+
+// assistKey is the key of the selected assist provider, falling back to the
+// core key.
+func assistKey(core config.CoreConfig) string {
+	p := core.String("assistApi")
+	if p != "" {
+		if k := core.String("assistApiKey" + strings.ToUpper(p[:1]) + p[1:]); k != "" {
+			return k
+		}
+	}
+	return core.String("coreApiKey")
+}
