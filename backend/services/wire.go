@@ -8,7 +8,6 @@ import (
 	"neko/backend/agent"
 	"neko/backend/bridge"
 	"neko/backend/config"
-	"neko/backend/httpjson"
 	"neko/backend/llm"
 	"neko/backend/mainserver"
 	"neko/backend/memory"
@@ -123,11 +122,4 @@ func (a instanceAuth) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("X-Neko-Instance", a.token())
 	return a.next.RoundTrip(r)
-}
-
-// notReady answers for a server whose API is not built into this version.
-func notReady(service string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Error(w, http.StatusNotImplemented, "not_implemented", "the "+service+" server API is not available in this build yet")
-	})
 }

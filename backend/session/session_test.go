@@ -169,7 +169,9 @@ func typeIs(typ string) func(frame) bool {
 	return func(f frame) bool { return f.json != nil && f.json["type"] == typ }
 }
 
-func turnEnd(f frame) bool { return f.json != nil && f.json["type"] == "system" && f.json["data"] == "turn end" }
+func turnEnd(f frame) bool {
+	return f.json != nil && f.json["type"] == "system" && f.json["data"] == "turn end"
+}
 
 func describe(fs []frame) string {
 	var parts []string
