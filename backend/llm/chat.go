@@ -222,7 +222,7 @@ func (c *ChatClient) doContent(parent context.Context, path string, body []byte,
 			case <-t.C:
 			}
 		}
-		err, retry := c.once(parent, path, body, contentType, first, handle)
+		retry, err := c.once(parent, path, body, contentType, first, handle)
 		if err == nil || !retry {
 			return err
 		}
@@ -232,12 +232,12 @@ func (c *ChatClient) doContent(parent context.Context, path string, body []byte,
 }
 
 func (c *ChatClient) once(parent context.Context, path string, body []byte, contentType string, first time.Duration,
-	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) (err error, retry bool) {
+	handle func(ctx context.Context, resp *http.Response, w *watchdog) error) (retry bool, err error) {
 	ctx, w := newWatchdog(parent, first, c.timeouts.Idle)
 	defer w.stop()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.url(path), bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("llm: build request: %w", err), false
+		return false, fmt.Errorf("llm: build request: %w", err)
 	}
 	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", "application/json, text/event-stream")
@@ -247,20 +247,20 @@ func (c *ChatClient) once(parent context.Context, path string, body []byte, cont
 	resp, err := c.hc.Do(hreq)
 	if err != nil {
 		if werr := w.cause(ctx); werr != nil {
-			return werr, false
+			return false, werr
 		}
 		if perr := parent.Err(); perr != nil {
-			return perr, false
+			return false, perr
 		}
 		cerr := classifyTransport(err)
-		return cerr, isRetryable(cerr)
+		return isRetryable(cerr), cerr
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return classifyHTTP(resp.StatusCode, errorMessage(data)), false
+		return false, classifyHTTP(resp.StatusCode, errorMessage(data))
 	}
-	return handle(ctx, resp, w), false
+	return false, handle(ctx, resp, w)
 }
 
 func isRetryable(err error) bool {
