@@ -261,7 +261,8 @@ func (c *openAIRealtime) handle(data []byte) error {
 		}
 		c.emit(RealtimeEvent{Kind: EventResponseDone, ResponseID: id})
 	case "response.text.delta", "response.output_text.delta":
-		if !skipping && c.cfg.Family != FamilyGLM {
+		// GLM repeats its text in the audio transcript; take only one.
+		if !skipping && (c.cfg.Family != FamilyGLM || c.cfg.TextOnly) {
 			c.emit(RealtimeEvent{Kind: EventText, Text: ev.Delta})
 		}
 	case "response.audio_transcript.delta", "response.output_audio_transcript.delta":

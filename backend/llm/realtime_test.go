@@ -325,3 +325,32 @@ func TestRealtimeLateWarmupIsCancelled(t *testing.T) {
 		t.Fatalf("text %q", text)
 	}
 }
+
+func TestRealtimeTextOnlySessions(t *testing.T) {
+	for _, model := range []string{"qwen3-omni", "gpt-realtime", "glm-realtime", "step-audio-2"} {
+		t.Run(model, func(t *testing.T) {
+			s := llmtest.New(t)
+			s.ScriptRealtime(func(llmtest.RealtimeRequest) llmtest.RealtimeReply {
+				return llmtest.RealtimeReply{Chunks: []string{"only ", "text"}, Audio: [][]byte{llmtest.PCM16(96)}}
+			})
+			rt, _ := dialRT(t, s, "", model, func(cfg *llm.RealtimeConfig) { cfg.TextOnly = true })
+			_ = rt.CreateResponse(context.Background(), "x", false)
+			text, audio := "", 0
+			for _, e := range collect(t, rt, isKind(llm.EventResponseDone)) {
+				switch e.Kind {
+				case llm.EventText:
+					text += e.Text
+				case llm.EventAudio:
+					audio++
+				}
+			}
+			wantAudio := 0
+			if model == "step-audio-2" {
+				wantAudio = 1 // StepFun's modalities are fixed to text+audio
+			}
+			if text != "only text" || audio != wantAudio {
+				t.Fatalf("text %q audio %d", text, audio)
+			}
+		})
+	}
+}

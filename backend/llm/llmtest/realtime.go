@@ -335,9 +335,11 @@ func (c *RealtimeConn) play(id string, reply RealtimeReply, cancel chan struct{}
 		}
 		if i < len(reply.Chunks) {
 			full += reply.Chunks[i]
-			if textOnly {
+			if textOnly || strings.Contains(c.Model, "glm") {
+				// GLM sends its text both ways in audio mode.
 				c.Send(map[string]any{"type": textEv, "response_id": id, "delta": reply.Chunks[i]})
-			} else {
+			}
+			if !textOnly {
 				c.Send(map[string]any{"type": trEv, "response_id": id, "delta": reply.Chunks[i]})
 			}
 		}
