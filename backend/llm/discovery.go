@@ -137,3 +137,15 @@ func probeModels(ctx context.Context, hc *http.Client, base, key string, timeout
 	}
 	return models, lat, nil
 }
+
+// First returns the first discovered server that lists at least one model,
+// or nil: the automatic choice when no provider key is configured (pass it
+// as ResolveOptions.Local).
+func (d *Discoverer) First(ctx context.Context) *LocalServer {
+	for _, s := range d.Discover(ctx) {
+		if len(s.Models) > 0 {
+			return &s
+		}
+	}
+	return nil
+}

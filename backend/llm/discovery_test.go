@@ -52,6 +52,12 @@ func TestDiscoverFindsOllamaStyleServer(t *testing.T) {
 		strings.Join(found[0].Models, ",") != "llama3.2:latest,qwen2.5:7b" {
 		t.Fatalf("found %+v", found)
 	}
+	if first := d.First(context.Background()); first == nil || first.Name != "Ollama" {
+		t.Fatalf("first %+v", first)
+	}
+	if (&llm.Discoverer{Candidates: []llm.LocalCandidate{{Name: "none", Port: closedPort(t)}}}).First(context.Background()) != nil {
+		t.Fatal("nothing to find")
+	}
 	// The discovered server really serves chat.
 	c := llm.NewChatClient(llm.Endpoint{BaseURL: found[0].BaseURL, Model: found[0].Models[0]})
 	if _, err := c.Complete(context.Background(), userMsg("hi")); err != nil {
