@@ -251,3 +251,25 @@ func BenchmarkOfflineFirstAudio(b *testing.B) {
 			"The weather was lovely, wasn't it? We should go again soon. Maybe this weekend, if you are free.")
 	})
 }
+
+// TestOfflineSpeaksBeforeTheReplyEnds checks streaming: audio of the first
+// clause arrives while the rest of the reply has not even been written.
+func TestOfflineSpeaksBeforeTheReplyEnds(t *testing.T) {
+	requireFestival(t)
+	w := tts.NewWorker(tts.NewOffline(tts.OfflineConfig{}), tts.WorkerConfig{ReadyTimeout: 30 * time.Second})
+	runWorker(t, w)
+	expectReady(t, w)
+	w.Speak("s1", "Good morning! I was just thinking about")
+	for {
+		ev := next(t, w)
+		if ev.Kind == tts.EventError {
+			t.Fatal(ev.Err)
+		}
+		if ev.Kind == tts.EventAudio && ev.SpeechID == "s1" {
+			break
+		}
+	}
+	w.Speak("s1", " our walk yesterday.")
+	w.End()
+	collect(t, w, "s1")
+}

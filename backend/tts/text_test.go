@@ -129,3 +129,16 @@ func FuzzSplitter(f *testing.F) {
 		_ = s.Flush()
 	})
 }
+
+func BenchmarkSplitterStreaming(b *testing.B) {
+	reply := strings.Repeat("Sure, **here** is the plan (she smiles). 第一步，我们先出发！Then we rest 😀. ", 20)
+	runes := []rune(reply)
+	b.SetBytes(int64(len(reply)))
+	for b.Loop() {
+		s := tts.NewSplitter()
+		for i := 0; i < len(runes); i += 4 { // token-sized deltas
+			s.Push(string(runes[i:min(i+4, len(runes))]))
+		}
+		s.Flush()
+	}
+}

@@ -9,10 +9,17 @@ import (
 // {"type":"ready"}, {"cmd":"append","data"} → {"type":"sentence"}, binary
 // complete WAV chunks (Script.Rate, default 32000 Hz) and
 // {"type":"sentence_done"}, {"cmd":"end"} → {"type":"done"}. Errors are
-// {"type":"error","message"}.
+// {"type":"error","message"}. GET /api/v3/voices lists the voices.
 func NewGPTSoVITS(script Script) *Server {
 	return newServer(script, func(s *Server) http.Handler {
 		mux := http.NewServeMux()
+		mux.HandleFunc("GET /api/v3/voices", func(w http.ResponseWriter, r *http.Request) {
+			s.addEvent("voices")
+			writeJSON(w, http.StatusOK, map[string]any{"voices": []any{
+				map[string]any{"id": "alice", "name": "Alice", "description": "warm, calm", "version": "v3"},
+				map[string]any{"id": "bob", "name": "Bob", "version": "v2ProPlus"},
+			}})
+		})
 		mux.HandleFunc("/api/v3/tts/stream-input", func(w http.ResponseWriter, r *http.Request) {
 			if st := s.sc().RejectStatus; st != 0 {
 				writeJSON(w, st, map[string]any{"detail": "rejected by script"})

@@ -19,6 +19,7 @@ import (
 type Current struct {
 	Key      string // custom TTS key, else AUDIO_API_KEY
 	LocalURL string // ws:// or wss:// custom TTS URL when local TTS is on
+	GSVURL   string // http(s) custom TTS URL when GPT-SoVITS is on
 }
 
 // Config wires the voice API to the rest of the main server. Only Store
@@ -64,6 +65,7 @@ var Routes = []string{
 	"GET /api/characters/voice_preview",
 	"POST /api/characters/voice_clone",
 	"POST /api/characters/catgirl/{name}/unregister_voice",
+	"GET /api/characters/custom_tts_voices",
 }
 
 // NewHandler returns the voice API handler.
@@ -94,7 +96,7 @@ func NewHandler(cfg Config) *Handler {
 
 // Register mounts the routes on mux (the main server's mux).
 func (h *Handler) Register(mux *http.ServeMux) {
-	hs := []http.HandlerFunc{h.list, h.add, h.remove, h.preview, h.clone, h.unregister}
+	hs := []http.HandlerFunc{h.list, h.add, h.remove, h.preview, h.clone, h.unregister, h.customVoices}
 	for i, p := range Routes {
 		mux.HandleFunc(p, hs[i])
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -340,5 +341,41 @@ func TestPreview(t *testing.T) {
 	}
 	if code, _ := f.do(t, "GET", "/api/characters/voice_preview", nil, ""); code != 400 {
 		t.Fatalf("missing voice id: %d", code)
+	}
+}
+
+func TestCustomTTSVoicesAndValidation(t *testing.T) {
+	f := newFixture(t, ttstest.Script{})
+	gsv := ttstest.NewGPTSoVITS(ttstest.Script{})
+	t.Cleanup(gsv.Close)
+	if code, _ := f.do(t, "GET", "/api/characters/custom_tts_voices", nil, ""); code != 400 {
+		t.Fatalf("without a GPT-SoVITS URL: %d", code)
+	}
+	if err := f.h.ValidateVoiceID("gsv:alice"); !errors.Is(err, voices.ErrGSVNotActive) {
+		t.Fatalf("gsv id without GPT-SoVITS: %v", err)
+	}
+	f.cur = voices.Current{Key: key, GSVURL: gsv.URL}
+	code, m := f.do(t, "GET", "/api/characters/custom_tts_voices", nil, "")
+	if code != 200 {
+		t.Fatalf("custom voices: %d %v", code, m)
+	}
+	list := m["voices"].([]any)
+	first := list[0].(map[string]any)
+	if len(list) != 2 || first["voice_id"] != "gsv:alice" || first["raw_id"] != "alice" || first["name"] != "Alice" || first["version"] != "v3" {
+		t.Fatalf("custom voices %v", list)
+	}
+	f.cur = voices.Current{Key: key, GSVURL: "http://192.0.2.1:9881"}
+	if code, m := f.do(t, "GET", "/api/characters/custom_tts_voices", nil, ""); code != 400 || m["code"] != "not_loopback" {
+		t.Fatalf("non-loopback URL: %d %v", code, m)
+	}
+	f.cur = voices.Current{Key: key, GSVURL: gsv.URL}
+	f.store.Put(key, voices.Voice{"voice_id": "mine"})
+	for id, want := range map[string]error{
+		"": nil, "gsv:alice": nil, "mine": nil, "voice-tone-PGLiTXeJCS": nil,
+		"cosyvoice-v2-old": voices.ErrLegacyVoice, "cosyvoice-v3-x": voices.ErrLegacyVoice, "someone-elses": voices.ErrUnknownVoice,
+	} {
+		if err := f.h.ValidateVoiceID(id); !errors.Is(err, want) {
+			t.Errorf("ValidateVoiceID(%q) = %v, want %v", id, err, want)
+		}
 	}
 }
