@@ -59,6 +59,10 @@ function initialState() {
     vrmUploads: [],
     voices: { 'voice-tone-x': { voice_id: 'voice-tone-x' } },
     uploads: 0,
+    archive: { original: [
+      { id: 1, session_id: 's', role: 'human', text: 'We talked about the sea trip', timestamp: '2026-11-01T10:00:00Z' },
+      { id: 2, session_id: 's', role: 'ai', text: 'I remember the seagulls', timestamp: '2026-11-01T10:00:05Z' },
+    ], compressed: [{ id: 7, session_id: 's', role: 'system', text: 'Summary: a trip to the sea', timestamp: '2026-11-02T00:00:00Z' }] },
   };
 }
 
@@ -182,6 +186,20 @@ export async function startMockServer({ dist, token = 'tok-e2e' } = {}) {
     if (p === '/api/memory/recent_file/save') {
       st.recent[body.filename] = JSON.stringify(body.chat.map((c) => ({ type: c.role, data: { content: c.text } })));
       return json(res, 200, { success: true, need_refresh: true, catgirl_name: 'test' });
+    }
+    if (p === '/api/memory/characters') return json(res, 200, { characters: ['test'] });
+    if ((mm = /^\/api\/memory\/([^/]+)\/archive\/(original|compressed)(?:\/(\d+))?$/.exec(p))) {
+      const rows = st.archive[mm[2]];
+      if (!mm[3]) {
+        const q = (url.searchParams.get('q') ?? '').toLowerCase();
+        const items = q ? rows.filter((r) => r.text.toLowerCase().includes(q)).map((r) => ({ ...r, score: 0.5 })) : rows;
+        return json(res, 200, q ? { items } : { items, total: rows.length });
+      }
+      const id = Number(mm[3]);
+      const row = rows.find((r) => r.id === id);
+      if (!row) return json(res, 404, { error: 'no such memory' });
+      if (m === 'PUT') { row.text = body.text; return json(res, 200, { success: true }); }
+      if (m === 'DELETE') { st.archive[mm[2]] = rows.filter((r) => r.id !== id); return json(res, 200, { success: true, deleted: 1 }); }
     }
     if (p === '/api/memory/review_config') {
       if (m === 'POST') st.review = body.enabled;

@@ -124,7 +124,20 @@ export function settingsTests({ assert, until, artifacts }) {
       await until(async () => (await page.inputValue('[data-testid=line-1]')) === 'I like cats and dogs', 'edit read back');
       assert(await page.locator('[data-testid=line-2]').count() === 0, 'deleted line gone');
       await page.fill('[data-testid=search]', 'dogs');
-      assert(await page.locator('textarea').count() === 1, 'search filters lines');
+      assert(await page.locator('textarea[data-testid^=line-]').count() === 1, 'search filters lines');
+      // long-term layers: search, edit, delete
+      await page.fill('[data-testid=archive-query]', 'seagulls');
+      await page.click('[data-testid=archive-search]');
+      await page.waitForSelector('[data-testid=archive-text-2]');
+      assert(await page.locator('[data-testid=archive-text-1]').count() === 0, 'recall filters the layer');
+      await page.fill('[data-testid=archive-text-2]', 'I remember the seagulls and the wind');
+      await page.click('[data-testid=archive-save-2]');
+      await until(() => srv.state.archive.original.find((r) => r.id === 2)?.text.endsWith('wind'), 'archive edit saved');
+      await page.fill('[data-testid=archive-query]', '');
+      await page.selectOption('[data-testid=archive-layer]', 'compressed');
+      await page.waitForSelector('[data-testid=archive-text-7]');
+      await page.click('[data-testid=archive-del-7]');
+      await until(() => srv.state.archive.compressed.length === 0, 'archive row deleted');
       await shot(page, 'page-memory.png');
     }],
     ['agent panel saves a flag and answers an approval', async ({ page, srv }) => {

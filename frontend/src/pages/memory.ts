@@ -5,6 +5,7 @@ import type { PageContext } from '../context';
 import { enc } from '../services/api';
 import { errText, h, nav, showMsg } from '../ui/dom';
 import { select } from './forms';
+import { archiveCard } from './memoryarchive';
 
 export interface ChatLine {
   role: 'human' | 'ai' | 'system';
@@ -107,6 +108,8 @@ export async function renderMemory(ctx: PageContext): Promise<void> {
       showMsg(msg, errText(err), 'error');
     }
   });
-  body.replaceChildren(h('div', { class: 'card' }, h('div', { class: 'row' }, fileSel, search, save)), rowsEl);
+  body.replaceChildren(h('h2', {}, t('memory.recent')), h('div', { class: 'card' }, h('div', { class: 'row' }, fileSel, search, save)), rowsEl);
   await load();
+  const names = files.map((f) => f.replace(/^recent_/, '').replace(/\.json$/, ''));
+  body.append(await archiveCard(api, i18n, msg, names));
 }
