@@ -124,7 +124,7 @@ func MaskJSONBytes(b []byte) ([]byte, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if dec.More() {
+	if len(bytes.Trim(b[dec.InputOffset():], " \t\r\n")) != 0 {
 		return nil, errors.New("trailing data after JSON value")
 	}
 	mv, changed := MaskJSON(v)
