@@ -84,6 +84,8 @@ type Worker struct {
 	sendMu sync.Mutex
 	epoch  atomic.Uint64
 
+	stopped atomic.Bool // Run returned: requests are dropped
+
 	ctxMu       sync.Mutex // guards the contexts below
 	epochCtx    context.Context
 	epochCancel context.CancelFunc
@@ -115,7 +117,9 @@ func NewWorker(engine Engine, cfg WorkerConfig) *Worker {
 
 // Events delivers the worker's replies. It is unbuffered, so after
 // Interrupt returns the reader never sees audio of the interrupted speech.
-// The channel is never closed; stop reading when Run has returned.
+// Each utterance ends with one EventDone or one EventError carrying its
+// speech id (none when it was interrupted or replaced). The channel is
+// never closed; stop reading when Run has returned.
 func (w *Worker) Events() <-chan Event { return w.events }
 
 // Speak queues a piece of text of utterance speechID. A speech id other
@@ -163,6 +167,9 @@ func (w *Worker) currentEpoch() (uint64, context.Context) {
 }
 
 func (w *Worker) push(r request) {
+	if w.stopped.Load() {
+		return
+	}
 	w.qmu.Lock()
 	r.epoch = w.epoch.Load()
 	w.queue = append(w.queue, r)
@@ -215,6 +222,8 @@ type active struct {
 	cancel   context.CancelFunc
 	stream   Stream // nil when Start failed
 	split    *Splitter
+	wrote    int           // clauses handed to the engine
+	failed   atomic.Bool   // an error was reported; nothing more is
 	finished bool          // End was processed
 	drained  chan struct{} // closed when the stream's audio and final event are out
 }
@@ -227,6 +236,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.epochCtx, w.epochCancel = context.WithCancel(ctx)
 	w.ctxMu.Unlock()
 	defer func() {
+		w.stopped.Store(true)
+		w.qmu.Lock()
+		w.queue = nil
+		w.qmu.Unlock()
 		w.ctxMu.Lock()
 		w.epochCancel()
 		w.ctxMu.Unlock()
@@ -306,6 +319,15 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			w.write(cur, cur.split.Flush())
 			cur.finished = true
+			if cur.wrote == 0 {
+				// Nothing speakable ("(smiles)"): close the stream quietly
+				// rather than commit an empty buffer to the provider.
+				w.abort(cur)
+				if !cur.failed.Load() {
+					w.sendEpoch(cur.epoch, ectx, Event{Kind: EventDone, SpeechID: cur.id})
+				}
+				continue
+			}
 			if cur.stream != nil {
 				if err := cur.stream.Finish(); err != nil {
 					w.streamError(cur, err)
@@ -341,7 +363,9 @@ func (w *Worker) start(ectx context.Context, epoch uint64, id string) *active {
 			return
 		}
 		em.flush()
-		w.sendEpoch(epoch, sctx, Event{Kind: EventDone, SpeechID: id})
+		if !a.failed.Load() {
+			w.sendEpoch(epoch, sctx, Event{Kind: EventDone, SpeechID: id})
+		}
 	}()
 	return a
 }
@@ -356,6 +380,7 @@ func (w *Worker) write(a *active, clause string) {
 	if a.stream == nil || clause == "" {
 		return
 	}
+	a.wrote++
 	if err := a.stream.Write(clause); err != nil {
 		w.streamError(a, err)
 	}
@@ -363,8 +388,8 @@ func (w *Worker) write(a *active, clause string) {
 
 func (w *Worker) streamError(a *active, err error) {
 	code := StatusCode(err)
-	if code == "" {
-		return
+	if code == "" || !a.failed.CompareAndSwap(false, true) {
+		return // cancelled, or the utterance already reported its failure
 	}
 	w.log.Warn("tts stream failed", "speech_id", a.id, "err", err, "code", code)
 	w.sendEpoch(a.epoch, a.ctx, Event{Kind: EventError, SpeechID: a.id, Err: err, Code: code})

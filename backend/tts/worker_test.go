@@ -273,3 +273,18 @@ func TestWorkerReadyTimeout(t *testing.T) {
 		t.Fatalf("got %+v, want a CONNECTION_TIMEOUT error", ev)
 	}
 }
+
+func TestWorkerUnspeakableUtteranceEndsQuietly(t *testing.T) {
+	e := &scriptEngine{rate: 48000, chunks: 1, size: 48}
+	w := tts.NewWorker(e, tts.WorkerConfig{})
+	runWorker(t, w)
+	expectReady(t, w)
+	w.Speak("s1", "(smiles) 😀")
+	w.End()
+	if got := collect(t, w, "s1"); got["s1"] != 0 {
+		t.Fatalf("audio for nothing: %v", got)
+	}
+	if ws := e.written(); len(ws) != 0 {
+		t.Fatalf("engine got %q", ws)
+	}
+}
