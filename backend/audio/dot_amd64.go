@@ -7,6 +7,9 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func dotFMA(a, b []float32) float32
 
+//go:noescape
+func dot2FMA(s, a, b []float32) (ra, rb float32)
+
 // hasFMA is a read-only CPU feature flag, fixed at start-up.
 var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
@@ -17,4 +20,13 @@ func dot(a, b []float32) float32 {
 		return dotFMA(a, b[:len(a)])
 	}
 	return dotScalar(a, b)
+}
+
+// dot2 returns (s·a, s·b), each bit-identical to dot: one shared operand is
+// loaded once for two products.
+func dot2(s, a, b []float32) (float32, float32) {
+	if hasFMA {
+		return dot2FMA(s, a[:len(s)], b[:len(s)])
+	}
+	return dotScalar(s, a), dotScalar(s, b)
 }

@@ -50,3 +50,73 @@ reduce:
 	VZEROUPPER
 	MOVSS X0, ret+48(FP)
 	RET
+
+// func dot2FMA(s, a, b []float32) (ra, rb float32)
+// ra = s·a, rb = s·b, each computed exactly like dotFMA (same lanes, same
+// accumulators, same reduction), so results do not depend on pairing.
+TEXT ·dot2FMA(SB), NOSPLIT, $0-80
+	MOVQ s_base+0(FP), SI
+	MOVQ s_len+8(FP), CX
+	MOVQ a_base+24(FP), DI
+	MOVQ b_base+48(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop32:
+	CMPQ CX, $32
+	JLT  loop8
+	VMOVUPS 0(SI), Y8
+	VMOVUPS 32(SI), Y9
+	VMOVUPS 64(SI), Y10
+	VMOVUPS 96(SI), Y11
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y9, Y1
+	VFMADD231PS 64(DI), Y10, Y2
+	VFMADD231PS 96(DI), Y11, Y3
+	VFMADD231PS 0(DX), Y8, Y4
+	VFMADD231PS 32(DX), Y9, Y5
+	VFMADD231PS 64(DX), Y10, Y6
+	VFMADD231PS 96(DX), Y11, Y7
+	ADDQ $128, SI
+	ADDQ $128, DI
+	ADDQ $128, DX
+	SUBQ $32, CX
+	JMP  loop32
+
+loop8:
+	CMPQ CX, $8
+	JLT  reduce
+	VMOVUPS 0(SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 0(DX), Y8, Y4
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  loop8
+
+reduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	VADDPS Y6, Y4, Y4
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VHADDPS X4, X4, X4
+	VHADDPS X4, X4, X4
+	VZEROUPPER
+	MOVSS X0, ra+72(FP)
+	MOVSS X4, rb+76(FP)
+	RET

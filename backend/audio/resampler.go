@@ -3,6 +3,7 @@ package audio
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // blockFrames bounds how many input frames are buffered per step, so the
@@ -150,29 +151,61 @@ func (r *Resampler) compact() {
 // also stops before output index limit.
 func (r *Resampler) emit(dst []float32, limit int64) []float32 {
 	pp := &r.pp
+	taps, half := pp.taps, int64(pp.half)
+	l, m := int64(pp.l), int64(pp.m)
+	// Output k reads inputs floor(k*m/l)-half .. +taps-1, so the outputs
+	// ready now are those with floor(k*m/l) <= avail+half-taps.
+	nmax := r.avail + half - int64(taps)
+	if nmax < r.n {
+		return dst
+	}
+	count := ((nmax+1)*l-1)/m - r.outK + 1
+	if limit >= 0 {
+		count = min(count, limit-r.outK)
+	}
+	if count <= 0 {
+		return dst
+	}
 	ch := r.channels
-	taps := int64(pp.taps)
-	l, m := pp.l, pp.m
-	for {
-		if limit >= 0 && r.outK >= limit {
-			return dst
+	w := len(dst)
+	dst = slices.Grow(dst, int(count)*ch)[:w+int(count)*ch]
+	n, p, coeffs := r.n, int64(r.p), pp.coeffs
+	for k := int64(0); k < count; k++ {
+		off := int(n - half - r.base)
+		c := coeffs[int(p)*taps : int(p)*taps+taps]
+		switch {
+		case ch == 1 && k+1 < count && p+m < l:
+			// The next output reads the same inputs (upsampling): share
+			// the input loads between the two phases.
+			p2 := p + m
+			c2 := coeffs[int(p2)*taps : int(p2)*taps+taps]
+			dst[w], dst[w+1] = dot2(r.hist[0][off:off+taps], c, c2)
+			w += 2
+			k++
+			p = p2
+		case ch == 1:
+			dst[w] = dot(c, r.hist[0][off:off+taps])
+			w++
+		default:
+			ci := 0
+			for ; ci+1 < ch; ci += 2 {
+				dst[w], dst[w+1] = dot2(c, r.hist[ci][off:off+taps], r.hist[ci+1][off:off+taps])
+				w += 2
+			}
+			if ci < ch {
+				dst[w] = dot(c, r.hist[ci][off:off+taps])
+				w++
+			}
 		}
-		start := r.n - int64(pp.half)
-		if start+taps > r.avail {
-			return dst
-		}
-		off := int(start - r.base)
-		c := pp.coeffs[r.p*pp.taps : (r.p+1)*pp.taps]
-		for ci := range ch {
-			dst = append(dst, dot(c, r.hist[ci][off:off+pp.taps]))
-		}
-		r.outK++
-		r.p += m
-		if r.p >= l {
-			r.n += int64(r.p / l)
-			r.p %= l
+		p += m
+		if p >= l {
+			n += p / l
+			p %= l
 		}
 	}
+	r.n, r.p = n, int(p)
+	r.outK += count
+	return dst
 }
 
 // Flush drains the tail of the stream (as if it were followed by silence),
