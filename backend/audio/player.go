@@ -30,7 +30,8 @@ type PlayerConfig struct {
 	DeviceBuffer time.Duration
 	// OnLipSync receives the mouth-open value every 20 ms while audio plays,
 	// stamped with the playback position. It runs on the player's goroutine
-	// and must not block.
+	// and must not block. SetLipSyncHandler replaces it later (e.g. with
+	// Fanout.OnPlayerLipSync once the fan-out exists).
 	OnLipSync func(LipSync)
 }
 
@@ -104,6 +105,7 @@ type Player struct {
 	volume      float64
 	muted       bool
 	interrupted idSet
+	onLip       func(LipSync)
 }
 
 type envelopeTrack struct {
@@ -131,7 +133,7 @@ func NewPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
 
 func newPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
 	return &Player{
-		cfg: cfg, log: log, wake: make(chan struct{}, 1),
+		cfg: cfg, log: log, wake: make(chan struct{}, 1), onLip: cfg.OnLipSync,
 		ended: map[string]bool{}, envs: map[string]*envelopeTrack{},
 		volume: 1,
 	}
@@ -150,6 +152,13 @@ func (p *Player) Status() PlayerStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return PlayerStatus{Available: p.dev != nil, Reason: p.reason, Playing: p.playing, Volume: p.volume, Muted: p.muted}
+}
+
+// SetLipSyncHandler sets the function that receives lip-sync values.
+func (p *Player) SetLipSyncHandler(fn func(LipSync)) {
+	p.mu.Lock()
+	p.onLip = fn
+	p.mu.Unlock()
 }
 
 // Available reports whether a device is open.
@@ -257,9 +266,10 @@ func (p *Player) Run(ctx context.Context) {
 				p.current, p.readPos = "", 0
 			}
 		}
+		onLip := p.onLip
 		p.mu.Unlock()
-		if id != "" && p.cfg.OnLipSync != nil && pos >= 0 {
-			p.cfg.OnLipSync(LipSync{SpeechID: id, Mouth: mouth, PositionMs: pos * 1000 / PlaybackRate})
+		if id != "" && onLip != nil && pos >= 0 {
+			onLip(LipSync{SpeechID: id, Mouth: mouth, PositionMs: pos * 1000 / PlaybackRate})
 		}
 		if !drained {
 			idleSince = time.Time{}
