@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"neko/backend/llm"
+	"neko/backend/llm/llmtest"
 )
 
 // cannedTransport answers every request with the same SSE body, so a
@@ -58,4 +59,43 @@ func BenchmarkChatStreamPerDelta(b *testing.B) {
 		b.Fatalf("deltas %d", deltas)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(deltas), "ns/delta")
+}
+
+// BenchmarkRealtimeAudioOverSocket streams 40 ms audio deltas from the
+// test provider over a loopback WebSocket: the end-to-end cost per delta
+// (server encoding included), as a ceiling for the client's share.
+func BenchmarkRealtimeAudioOverSocket(b *testing.B) {
+	const n = 200
+	s := llmtest.New(b)
+	audio := make([][]byte, n)
+	for i := range audio {
+		audio[i] = llmtest.PCM16(1920)
+	}
+	s.ScriptRealtime(func(llmtest.RealtimeRequest) llmtest.RealtimeReply {
+		return llmtest.RealtimeReply{Chunks: []string{"x"}, Audio: audio}
+	})
+	rt, err := llm.DialRealtime(context.Background(), llm.RealtimeConfig{URL: s.RealtimeURL(), Model: "qwen3-omni"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	got := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = rt.CreateResponse(context.Background(), "go", false)
+		for ev := range rt.Events() {
+			if ev.Kind == llm.EventAudio {
+				got++
+			}
+			if ev.Kind == llm.EventResponseDone {
+				break
+			}
+		}
+	}
+	b.StopTimer()
+	if got != n*b.N {
+		b.Fatalf("got %d deltas", got)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(got), "ns/delta")
 }

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -98,8 +99,14 @@ func (s *wsSession) writeLoop() {
 func (s *wsSession) readLoop(handle func([]byte) error) {
 	defer s.wg.Done()
 	defer close(s.events)
+	// One read buffer for the session: handlers copy what they keep.
+	var buf bytes.Buffer
 	for {
-		typ, data, err := s.conn.ReadMessage()
+		typ, r, err := s.conn.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			s.finish(s.readError(err))
 			return
@@ -107,9 +114,12 @@ func (s *wsSession) readLoop(handle func([]byte) error) {
 		if typ != websocket.TextMessage && typ != websocket.BinaryMessage {
 			continue
 		}
-		if herr := handle(data); herr != nil {
+		if herr := handle(buf.Bytes()); herr != nil {
 			s.finish(herr)
 			return
+		}
+		if buf.Cap() > 1<<20 {
+			buf = bytes.Buffer{} // do not pin a huge buffer after one big frame
 		}
 	}
 }
