@@ -169,8 +169,17 @@ func isDigits(s string) bool {
 	return true
 }
 
-// readLimited reads a regular file of at most limit bytes.
+// readLimited reads a regular file of at most limit bytes. It checks the
+// type before opening, so a FIFO or device planted in an item never blocks
+// or feeds the reader.
 func readLimited(path string, limit int64) ([]byte, error) {
+	pre, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !pre.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -180,8 +189,8 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+	if !fi.Mode().IsRegular() || !os.SameFile(pre, fi) {
+		return nil, fmt.Errorf("%s changed while opening: %w", path, ErrNotRegular)
 	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s is %d bytes: %w (limit %d)", path, fi.Size(), ErrTooLarge, limit)
