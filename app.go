@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/options"
-	"github.com/wailsapp/wails/v2/pkg/runtime"
+	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"neko/backend/services"
 )
@@ -21,39 +24,70 @@ import (
 // App is the desktop shell's lifecycle owner: the servers are started before
 // the window (by main) and stopped in order when the window quits.
 type App struct {
-	svc *services.Services
-	log *slog.Logger
-	url string
-	ctx context.Context
+	svc     *services.Services
+	log     *slog.Logger
+	base    *url.URL // the main server
+	prefs   desktopPrefs
+	ctx     context.Context
+	trayEnd func()
+	hidden  bool
+	restart bool // pet/window mode changed: start a new window after quitting
+	signals chan os.Signal
 }
 
-// NewApp wraps running services; url is the main page the window shows.
-func NewApp(svc *services.Services, url string, log *slog.Logger) *App {
-	return &App{svc: svc, url: url, log: log.With("component", "desktop")}
-}
-
-// startup runs when the window exists: SIGINT/SIGTERM and a server asking to
-// stop quit the app the normal way, so shutdown stays ordered.
-func (a *App) startup(ctx context.Context) {
-	a.ctx = ctx
+// NewApp wraps running services.
+func NewApp(svc *services.Services, log *slog.Logger) *App {
+	base, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", svc.Ports.Main))
+	// Signals are caught from here on, so one that arrives before the
+	// window exists still quits in order once it does.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	return &App{svc: svc, base: base, log: log.With("component", "desktop"), prefs: loadDesktopPrefs(svc.Store), signals: sig}
+}
+
+// startup runs when the window exists: the tray starts, and SIGINT/SIGTERM
+// or a server asking to stop quit the app the normal way, so shutdown stays
+// ordered.
+func (a *App) startup(ctx context.Context) {
+	a.ctx = ctx
+	a.startTray()
 	go func() {
-		defer signal.Stop(sig)
+		defer signal.Stop(a.signals)
 		select {
-		case <-sig:
+		case <-a.signals:
 			a.log.Info("signal received; quitting")
 		case <-a.svc.Done():
 			a.log.Info("a server asked to stop; quitting")
 		case <-ctx.Done():
 			return
 		}
-		runtime.Quit(ctx)
+		wruntime.Quit(ctx)
 	}()
 }
 
-// shutdown stops the servers (main → memory → agent).
+func (a *App) domReady(ctx context.Context) {
+	a.restoreGeometry()
+	if a.prefs.AlwaysOnTop || a.prefs.Mode == modePet {
+		wruntime.WindowSetAlwaysOnTop(ctx, true)
+	}
+	if a.prefs.StartMinimised {
+		wruntime.WindowHide(ctx)
+		a.hidden = true
+		return
+	}
+	wruntime.WindowShow(ctx)
+}
+
+func (a *App) beforeClose(ctx context.Context) bool {
+	a.rememberGeometry()
+	return false
+}
+
+// shutdown stops the tray and the servers (main → memory → agent).
 func (a *App) shutdown(context.Context) {
+	if a.trayEnd != nil {
+		a.trayEnd()
+	}
 	if a.svc == nil || a.svc.Attached {
 		return
 	}
@@ -69,18 +103,42 @@ func (a *App) secondInstance(options.SecondInstanceData) {
 	if a.ctx == nil {
 		return
 	}
-	runtime.WindowUnminimise(a.ctx)
-	runtime.WindowShow(a.ctx)
+	a.hidden = false
+	wruntime.WindowUnminimise(a.ctx)
+	wruntime.WindowShow(a.ctx)
 }
 
-// shellPage is what the webview loads first: it hands over to the main
-// server's page, so the window and a browser run the very same app.
-func (a *App) shellPage() http.Handler {
-	page := fmt.Sprintf(`<!doctype html><html><head><meta charset="utf-8"><title>N.E.K.O</title>
-<meta http-equiv="refresh" content="0;url=%[1]s"></head>
-<body style="background:transparent"><script>location.replace(%[1]q)</script></body></html>`, a.url)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(page))
-	})
+// assets serves the window through the main server, so the page is the very
+// same app a browser gets while the Wails runtime (drag regions, window
+// controls) is available to it. WebSockets go straight to the main server.
+func (a *App) assets() http.Handler {
+	proxy := httputil.NewSingleHostReverseProxy(a.base)
+	inner := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		inner(r)
+		r.Host = a.base.Host
+		if r.URL.Path == "/" && a.prefs.Mode == modePet && !strings.Contains(r.URL.RawQuery, "mode=") {
+			r.URL.RawQuery = "mode=pet"
+		}
+	}
+	return proxy
+}
+
+// switchCharacter asks the main server to switch (the same path the page
+// uses, so every open page is told).
+func (a *App) switchCharacter(name string) {
+	body := strings.NewReader(fmt.Sprintf(`{"catgirl_name":%q}`, name))
+	req, _ := http.NewRequest(http.MethodPost, a.base.String()+"/api/characters/current_catgirl", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Neko-Token", a.svc.Token())
+	req.Header.Set("Origin", a.base.String())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.log.Warn("switch character", "err", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		a.log.Warn("switch character refused", "status", resp.Status)
+	}
 }

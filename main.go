@@ -1,7 +1,7 @@
 //go:build desktop || bindings
 
-// Command neko is the desktop companion: the three servers in-process and a
-// Wails window showing the character.
+// Command neko is the desktop companion: the three servers in-process, a
+// Wails window showing the character, and a tray menu.
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/windows"
 
 	"neko/backend/launcher"
 	"neko/backend/services"
@@ -49,27 +50,40 @@ func main() {
 		log.Error("startup failed", "err", err)
 		os.Exit(1)
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/", svc.Ports.Main)
-	app := NewApp(svc, url, log)
+	app := NewApp(svc, log)
+	pet := app.prefs.Mode == modePet
+	bg := &options.RGBA{R: 250, G: 246, B: 255, A: 255}
+	if pet {
+		bg = &options.RGBA{}
+	}
 	err = wails.Run(&options.App{
 		Title:            "N.E.K.O",
 		Width:            1100,
 		Height:           760,
-		MinWidth:         360,
-		MinHeight:        480,
-		BackgroundColour: &options.RGBA{R: 250, G: 246, B: 255, A: 255},
-		AssetServer:      &assetserver.Options{Handler: app.shellPage()},
+		MinWidth:         240,
+		MinHeight:        320,
+		Frameless:        pet,
+		AlwaysOnTop:      pet || app.prefs.AlwaysOnTop,
+		StartHidden:      true, // shown from OnDomReady once its place is restored
+		BackgroundColour: bg,
+		AssetServer:      &assetserver.Options{Handler: app.assets()},
 		OnStartup:        app.startup,
+		OnDomReady:       app.domReady,
+		OnBeforeClose:    app.beforeClose,
 		OnShutdown:       app.shutdown,
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId:               "dev.neko.companion.window",
 			OnSecondInstanceLaunch: app.secondInstance,
 		},
-		Linux: &linux.Options{ProgramName: "neko"},
+		Linux:   &linux.Options{ProgramName: "neko", WindowIsTranslucent: pet},
+		Windows: &windows.Options{WebviewIsTransparent: pet, WindowIsTranslucent: pet},
 	})
 	if err != nil {
 		log.Error("window", "err", err)
 		app.shutdown(context.Background())
 		os.Exit(1)
+	}
+	if app.restart {
+		relaunch(log)
 	}
 }

@@ -1,56 +1,85 @@
 #!/usr/bin/env bash
-# Desktop smoke test: the real Wails window under Xvfb with a D-Bus session.
-# It must start, answer /health on all three servers, show a window, and quit
-# cleanly on SIGTERM.
+# Desktop smoke test: the real Wails window under Xvfb in a D-Bus session.
+#  1. it starts, its three /health endpoints answer, and a window appears;
+#  2. the tray registers a StatusNotifierItem with its menu;
+#  3. a second launch does not start a second instance;
+#  4. the tray's Quit exits the app cleanly within 2 s, servers stopped in order;
+#  5. a second run quits cleanly on SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${NEKO_SMOKE_IN_DBUS:-}" ]; then
+  export NEKO_SMOKE_IN_DBUS=1
+  exec dbus-run-session -- "$0" "$@"
+fi
 export GOFLAGS=-buildvcs=false
 bin=build/bin/neko-desktop
 CGO_ENABLED=1 go build -tags desktop,production,webkit2_41 -o "$bin" .
+go build -o build/bin/traycheck ./tools/traycheck
 
 work=$(mktemp -d)
-trap 'kill $xvfb_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+xvfb_pid=""
+cleanup() { [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null; pkill -f "$work/data" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
 display=:$((90 + RANDOM % 100))
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
+export DISPLAY=$display
 
-DISPLAY=$display dbus-run-session -- "$bin" --data "$work/data" --main-port 0 --memory-port 0 --agent-port 0 \
-  --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0 >"$work/out.log" 2>"$work/err.log" &
-runner=$!
+start_app() { # $1: run name; the other args go to neko
+  local run=$1; shift
+  "$bin" --data "$work/data" "$@" >"$work/$run.out" 2>"$work/$run.err" &
+  echo $! >"$work/$run.pid"
+  for _ in $(seq 300); do
+    grep -q '"event":"startup_ready"' "$work/$run.out" && return 0
+    kill -0 "$(cat "$work/$run.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "smoke: $run did not become ready"; cat "$work/$run.out" "$work/$run.err"; exit 1
+}
+port() { grep -m1 '"event":"startup_ready"' "$work/$1.out" | sed "s/.*\"$2\":\([0-9]*\).*/\1/"; }
+wait_exit() { # $1 pid, $2 tenths of a second
+  for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
+}
+check_shutdown() {
+  grep -q 'msg="server stopped" component=services service=main' "$work/$1.err" &&
+    grep -q 'msg="server stopped" component=services service=agent' "$work/$1.err" ||
+    { echo "smoke: no ordered shutdown in the $1 log"; cat "$work/$1.err"; exit 1; }
+}
 
-ready=""
-for _ in $(seq 300); do
-  ready=$(grep -m1 '"event":"startup_ready"' "$work/out.log" || true)
-  [ -n "$ready" ] && break
-  kill -0 $runner 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$ready" ]; then
-  echo "smoke: the desktop app did not become ready"; cat "$work/out.log" "$work/err.log"; exit 1
-fi
-pid=$(grep -m1 '"event":"startup_begin"' "$work/out.log" | sed 's/.*"pid":\([0-9]*\).*/\1/')
-port() { echo "$ready" | sed "s/.*\"$1\":\([0-9]*\).*/\1/"; }
+# Run A: health, window, tray, second instance, quit through the tray.
+start_app a --main-port 0 --memory-port 0 --agent-port 0 --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0
+pid=$(cat "$work/a.pid")
 for svc in main memory agent; do
-  p=$(port "$svc")
-  body=$(curl -fsS "http://127.0.0.1:$p/health")
-  echo "$body" | grep -q "\"service\":\"$svc\"" || { echo "smoke: bad $svc health: $body"; exit 1; }
+  p=$(port a "$svc")
+  curl -fsS "http://127.0.0.1:$p/health" | grep -q "\"service\":\"$svc\"" || { echo "smoke: bad $svc health"; exit 1; }
   echo "smoke: $svc healthy on port $p"
 done
-# The window exists on the X display.
-for _ in $(seq 100); do
-  if DISPLAY=$display xdotool search --name 'N.E.K.O' >/dev/null 2>&1; then break; fi
-  sleep 0.1
-done
-DISPLAY=$display xdotool search --name 'N.E.K.O' >/dev/null || { echo "smoke: no window titled N.E.K.O"; cat "$work/err.log"; exit 1; }
+for _ in $(seq 100); do xdotool search --name 'N.E.K.O' >/dev/null 2>&1 && break; sleep 0.1; done
+xdotool search --name 'N.E.K.O' >/dev/null || { echo "smoke: no window titled N.E.K.O"; cat "$work/a.err"; exit 1; }
 echo "smoke: window is up"
+build/bin/traycheck -pid "$pid"
 
+ports=(--main-port "$(port a main)" --memory-port "$(port a memory)" --agent-port "$(port a agent)"
+  --zmq-session-port "$(port a zmq_session_pub)" --zmq-agent-port "$(port a zmq_agent_push)" --zmq-analyze-port "$(port a zmq_analyze_push)")
+"$bin" --data "$work/data" "${ports[@]}" >"$work/b.out" 2>"$work/b.err" &
+second=$!
+wait_exit "$second" 150 || { echo "smoke: a second launch kept running"; kill "$second"; exit 1; }
+grep -q '"attached":true' "$work/b.out" || { echo "smoke: the second launch did not attach"; cat "$work/b.out" "$work/b.err"; exit 1; }
+kill -0 "$pid" || { echo "smoke: the first instance died"; exit 1; }
+[ "$(xdotool search --name 'N.E.K.O' | wc -l)" -ge 1 ] || exit 1
+echo "smoke: a second launch attached to the running instance and exited"
+
+build/bin/traycheck -pid "$pid" -click Quit
+wait_exit "$pid" 20 || { echo "smoke: Quit from the tray did not exit within 2 s"; cat "$work/a.err"; exit 1; }
+check_shutdown a
+echo "smoke: Quit from the tray exited cleanly"
+
+# Run C: SIGTERM.
+start_app c --main-port 0 --memory-port 0 --agent-port 0 --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0
+pid=$(cat "$work/c.pid")
 kill -TERM "$pid"
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$pid" 2>/dev/null; then
-  echo "smoke: neko did not exit within 10 s of SIGTERM"; kill -9 "$pid"; cat "$work/err.log"; exit 1
-fi
-wait $runner || { echo "smoke: exit status $?"; cat "$work/err.log"; exit 1; }
-grep -q 'service=main' "$work/err.log" && grep -q 'msg="server stopped" component=services service=agent' "$work/err.log" \
-  || { echo "smoke: no ordered shutdown in the log"; cat "$work/err.log"; exit 1; }
-echo "smoke: desktop app quit cleanly"
+wait_exit "$pid" 100 || { echo "smoke: neko did not exit within 10 s of SIGTERM"; kill -9 "$pid"; cat "$work/c.err"; exit 1; }
+check_shutdown c
+echo "smoke: SIGTERM exited cleanly"
