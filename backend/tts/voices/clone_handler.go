@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -20,9 +19,21 @@ import (
 // refLanguages are the accepted ref_language values of voice_clone.
 var refLanguages = map[string]bool{"ch": true, "en": true, "fr": true, "de": true, "ja": true, "ko": true, "ru": true}
 
-// rePrefix is DashScope's voice prefix rule: lowercase letters and digits,
-// at most 10 characters.
-var rePrefix = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
+// cleanPrefix fits a user's prefix to DashScope's rule (lowercase letters
+// and digits, at most 10): "My_Voice-2" becomes "myvoice2". It returns ""
+// when nothing usable is left.
+func cleanPrefix(p string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(p) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			if b.Len() == 10 {
+				break
+			}
+		}
+	}
+	return b.String()
+}
 
 // cloneForm is the parsed voice_clone upload.
 type cloneForm struct {
@@ -160,9 +171,9 @@ func (h *Handler) clone(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "invalid_form", "ref_language must be one of ch, en, fr, de, ja, ko, ru")
 		return
 	}
-	f.prefix = strings.ToLower(f.prefix)
-	if !rePrefix.MatchString(f.prefix) {
-		httpjson.Error(w, http.StatusBadRequest, "invalid_form", "prefix must be 1-10 lowercase letters or digits")
+	f.prefix = cleanPrefix(f.prefix)
+	if f.prefix == "" {
+		httpjson.Error(w, http.StatusBadRequest, "invalid_form", "prefix needs letters or digits")
 		return
 	}
 	kind := sniffAudio(f.path)
