@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 func (s *Server) browserRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /memory/characters", s.handleCharacters)
 	mux.HandleFunc("GET /memory/{name}/recent", s.handleRecentList)
+	mux.HandleFunc("GET /memory/{name}/recent/raw", s.handleRecentRaw)
 	mux.HandleFunc("PUT /memory/{name}/recent", s.handleRecentReplace)
 	mux.HandleFunc("PUT /memory/{name}/recent/{index}", s.handleRecentEdit)
 	mux.HandleFunc("DELETE /memory/{name}/recent/{index}", s.handleRecentDelete)
@@ -66,6 +68,28 @@ func (s *Server) handleCharacters(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"characters": names})
+}
+
+// handleRecentRaw returns recent_<name>.json exactly as stored ("[]" when
+// there is none yet).
+func (s *Server) handleRecentRaw(w http.ResponseWriter, r *http.Request) {
+	c, err := s.char(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c.mu.Lock()
+	b, err := os.ReadFile(s.recentPath(c.name))
+	c.mu.Unlock()
+	if errors.Is(err, os.ErrNotExist) {
+		b, err = []byte("[]"), nil
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
 }
 
 func (s *Server) handleRecentList(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -250,14 +251,15 @@ func (m *Model) wordVec(w string, dst []float32) (float32, bool) {
 // the similarities are averaged with SIF weights. It catches paraphrases
 // (kitty ~ cat, relocate ~ moved) that a single averaged vector blurs.
 type Aligner struct {
-	m  *Model
-	qv [][]float32
-	qw []float32
+	m     *Model
+	qv    [][]float32
+	qw    []float32
+	cache map[string][]float32 // per-word similarities to the query words; nil entry = unknown word
 }
 
 // NewAligner prepares query for Score; nil when no query word is known.
 func (m *Model) NewAligner(query string) *Aligner {
-	a := &Aligner{m: m}
+	a := &Aligner{m: m, cache: map[string][]float32{}}
 	seen := map[string]bool{}
 	for _, w := range Tokens(query) {
 		if stopwords[w] || seen[w] {
@@ -275,29 +277,48 @@ func (m *Model) NewAligner(query string) *Aligner {
 	return a
 }
 
+// sims returns the similarity of word w to each query word, nil when w is
+// not in the vocabulary. Results are cached: candidates share words.
+func (a *Aligner) sims(w string, buf []float32) []float32 {
+	if s, ok := a.cache[w]; ok {
+		return s
+	}
+	var out []float32
+	if _, ok := a.m.wordVec(w, buf); ok {
+		out = make([]float32, len(a.qv))
+		for i, q := range a.qv {
+			var s float32
+			for j, x := range q {
+				s += x * buf[j]
+			}
+			out[i] = s
+		}
+	}
+	a.cache[w] = out
+	return out
+}
+
 // Score returns the alignment score of text in [-1, 1]: each query word's
-// best similarity to a word of text, averaged with SIF weights.
+// best similarity to a word of text, averaged with SIF weights. An Aligner
+// is not safe for concurrent use.
 func (a *Aligner) Score(text string) float64 {
 	best := make([]float32, len(a.qv))
 	for i := range best {
 		best[i] = -1
 	}
-	v := make([]float32, a.m.dims)
+	buf := make([]float32, a.m.dims)
 	found := false
 	for _, w := range Tokens(text) {
 		if stopwords[w] {
 			continue
 		}
-		if _, ok := a.m.wordVec(w, v); !ok {
+		s := a.sims(w, buf)
+		if s == nil {
 			continue
 		}
 		found = true
-		for i, q := range a.qv {
-			var s float32
-			for j, x := range q {
-				s += x * v[j]
-			}
-			best[i] = max(best[i], s)
+		for i, x := range s {
+			best[i] = max(best[i], x)
 		}
 	}
 	if !found {
@@ -309,4 +330,22 @@ func (a *Aligner) Score(text string) float64 {
 		den += float64(a.qw[i])
 	}
 	return num / den
+}
+
+// Vocabulary returns the n most frequent words, most frequent first.
+func (m *Model) Vocabulary(n int) []string {
+	n = min(n, m.n)
+	byRank := make([]int, m.n)
+	for i := range byRank {
+		byRank[i] = i
+	}
+	le := binary.LittleEndian
+	sort.Slice(byRank, func(a, b int) bool {
+		return le.Uint32(m.ranks[4*byRank[a]:]) < le.Uint32(m.ranks[4*byRank[b]:])
+	})
+	out := make([]string, n)
+	for i := range out {
+		out[i] = string(m.word(byRank[i]))
+	}
+	return out
 }

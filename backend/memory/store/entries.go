@@ -17,21 +17,67 @@ func isCJK(r rune) bool {
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r)
 }
 
-// ftsText prepares text for the FTS5 index: CJK characters become separate
-// tokens.
+// ftsText prepares text for the FTS5 index: lower-case word tokens, each
+// reduced by lightStem, with CJK characters as separate tokens. Queries go
+// through the same function, so index and query terms always agree and the
+// fts5vocab table can be looked up with them.
 func ftsText(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for _, r := range s {
-		if isCJK(r) {
-			b.WriteByte(' ')
-			b.WriteRune(r)
-			b.WriteByte(' ')
-			continue
+	return strings.Join(ftsTokens(s), " ")
+}
+
+func ftsTokens(s string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, lightStem(cur.String()))
+			cur.Reset()
 		}
-		b.WriteRune(r)
 	}
-	return b.String()
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case isCJK(r):
+			flush()
+			out = append(out, string(r))
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			cur.WriteRune(r)
+		case r == '\'' || r == '’':
+			// "sister's" -> "sister"
+			flush()
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// lightStem strips common English inflections so "moved", "moves" and
+// "move" meet. It is deliberately simple and only has to be consistent.
+func lightStem(w string) string {
+	n := len(w)
+	if n <= 3 {
+		return w
+	}
+	switch {
+	case n > 4 && strings.HasSuffix(w, "ies"):
+		w = w[:n-3] + "i"
+	case n > 5 && strings.HasSuffix(w, "ing"):
+		w = w[:n-3]
+	case n > 4 && strings.HasSuffix(w, "ed"):
+		w = w[:n-2]
+	case n > 4 && strings.HasSuffix(w, "es"):
+		w = w[:n-2]
+	case strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
+		w = w[:n-1]
+	}
+	if len(w) > 3 && strings.HasSuffix(w, "e") {
+		w = w[:len(w)-1]
+	}
+	if strings.HasSuffix(w, "y") {
+		w = w[:len(w)-1] + "i"
+	}
+	return w
 }
 
 // stopwords are dropped from keyword queries (they carry no recall signal
@@ -49,23 +95,36 @@ var stopwords = func() map[string]bool {
 	return m
 }()
 
-// ftsQuery turns free text into an FTS5 OR-query of quoted terms, or "".
-func ftsQuery(text string) string {
+// queryTerms returns the distinct non-stopword index terms of text.
+func queryTerms(text string) []string {
 	seen := map[string]bool{}
 	var terms []string
-	for _, tok := range strings.FieldsFunc(strings.ToLower(ftsText(text)), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	for _, tok := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !isCJK(r)
 	}) {
-		if stopwords[tok] || seen[tok] {
+		if stopwords[tok] {
 			continue
 		}
-		seen[tok] = true
-		terms = append(terms, `"`+tok+`"`)
-		if len(terms) == 32 {
+		for _, t := range ftsTokens(tok) {
+			if !seen[t] {
+				seen[t] = true
+				terms = append(terms, t)
+			}
+		}
+		if len(terms) >= 32 {
 			break
 		}
 	}
-	return strings.Join(terms, " OR ")
+	return terms
+}
+
+// ftsQuery turns terms into an FTS5 OR-query of quoted terms, or "".
+func ftsQuery(terms []string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		q[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	return strings.Join(q, " OR ")
 }
 
 // encodeVec stores v as float32 scale + int8 components.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -44,6 +46,7 @@ const (
 	recencyHalf   = 30 * 24 * time.Hour
 	candidates    = 50
 	vecCandidates = 200
+	rerankPool    = 160
 	rerankWeight  = 1.0
 )
 
@@ -81,6 +84,16 @@ func (db *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	ids := make([]int64, 0, len(fused))
 	for id := range fused {
 		ids = append(ids, id)
+	}
+	// Only the best fused candidates are loaded and reranked.
+	if len(ids) > rerankPool {
+		sort.Slice(ids, func(a, b int) bool {
+			if fused[ids[a]] != fused[ids[b]] {
+				return fused[ids[a]] > fused[ids[b]]
+			}
+			return ids[a] > ids[b]
+		})
+		ids = ids[:rerankPool]
 	}
 	hits, err := db.entries(ctx, ids)
 	if err != nil {
@@ -140,7 +153,11 @@ func (db *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 
 // keyword returns entry ids ranked by BM25.
 func (db *DB) keyword(ctx context.Context, q Query) ([]int64, error) {
-	fq := ftsQuery(q.Text)
+	terms, err := db.selectiveTerms(ctx, queryTerms(q.Text))
+	if err != nil {
+		return nil, err
+	}
+	fq := ftsQuery(terms)
 	if fq == "" {
 		return nil, nil
 	}
@@ -169,6 +186,43 @@ func (db *DB) keyword(ctx context.Context, q Query) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// commonShare is the fraction of entries above which a term is too common
+// to be worth scoring: its BM25 weight is small and scoring its long
+// posting list dominates query time on large archives.
+const commonShare = 0.01
+
+// selectiveTerms drops terms that occur in more than commonShare of the
+// entries, and terms that occur nowhere. Common terms are left to the
+// vector side.
+func (db *DB) selectiveTerms(ctx context.Context, terms []string) ([]string, error) {
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	var total int // approximate (deleted ids count), but O(log n)
+	if err := db.sql.QueryRowContext(ctx, "SELECT COALESCE(MAX(id),0) FROM neko_entries").Scan(&total); err != nil {
+		return nil, err
+	}
+	limit := int(float64(total) * commonShare)
+	if total < 2000 {
+		return terms, nil
+	}
+	keep := terms[:0:0]
+	for _, t := range terms {
+		var df int
+		err := db.sql.QueryRowContext(ctx, "SELECT doc FROM neko_entries_vocab WHERE term = ?", t).Scan(&df)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if df == 0 {
+			continue // not in the archive at all
+		}
+		if df <= limit {
+			keep = append(keep, t)
+		}
+	}
+	return keep, nil
 }
 
 func (db *DB) entries(ctx context.Context, ids []int64) ([]Hit, error) {

@@ -53,8 +53,9 @@ CREATE INDEX IF NOT EXISTS tio_session ON time_indexed_original(session_id);
 CREATE INDEX IF NOT EXISTS tio_ts ON time_indexed_original(timestamp);
 CREATE INDEX IF NOT EXISTS tic_ts ON time_indexed_compressed(timestamp);
 CREATE VIRTUAL TABLE IF NOT EXISTS neko_entries_fts USING fts5(
-	body, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2'
+	body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS neko_entries_vocab USING fts5vocab(neko_entries_fts, 'row');
 `
 
 // DB is one character's memory database. Writes are serialised by an

@@ -192,22 +192,59 @@ func (v *vindex) search(q []float32, k int, from, to int64) []scored {
 			}
 		}
 	} else {
-		cand = v.hammingCandidates(q, max(1024, 20*k), inWindow)
+		cand = v.hammingCandidates(q, max(768, 4*k), inWindow)
 	}
-	res := make([]scored, 0, len(cand))
+	// Keep the k best in a min-heap: O(n log k), no full sort.
+	h := make(minHeap, 0, k+1)
 	for _, i := range cand {
 		r := v.rows[i]
 		var s float32
 		for j, x := range r.q {
 			s += q[j] * float32(x)
 		}
-		res = append(res, scored{id: r.id, score: float64(s * r.scale)})
+		sc := float64(s * r.scale)
+		if len(h) < k {
+			h.push(scored{id: r.id, score: sc})
+		} else if sc > h[0].score {
+			h[0] = scored{id: r.id, score: sc}
+			h.down(0)
+		}
 	}
-	sort.Slice(res, func(a, b int) bool { return res[a].score > res[b].score })
-	if len(res) > k {
-		res = res[:k]
+	sort.Slice(h, func(a, b int) bool { return h[a].score > h[b].score })
+	return h
+}
+
+// minHeap is a binary min-heap of scored by score.
+type minHeap []scored
+
+func (h *minHeap) push(x scored) {
+	*h = append(*h, x)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if s[p].score <= s[i].score {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
 	}
-	return res
+}
+
+func (h minHeap) down(i int) {
+	for {
+		l, small := 2*i+1, i
+		if l < len(h) && h[l].score < h[small].score {
+			small = l
+		}
+		if r := l + 1; r < len(h) && h[r].score < h[small].score {
+			small = r
+		}
+		if small == i {
+			return
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
 }
 
 // hammingCandidates returns the n rows whose centred sign bits are closest
@@ -246,10 +283,16 @@ func (v *vindex) hammingCandidates(q []float32, n int, inWindow func(int64) bool
 			break
 		}
 	}
-	out := make([]int, 0, n+64)
+	// Everything closer than the cut, then ties at the cut up to n.
+	room := n - (acc - hist[cut])
+	out := make([]int, 0, n)
 	for i, d := range dist {
-		if int(d) <= cut {
+		switch {
+		case int(d) < cut:
 			out = append(out, i)
+		case int(d) == cut && room > 0:
+			out = append(out, i)
+			room--
 		}
 	}
 	return out
