@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// MaskResponses wraps next so that every JSON reply to a GET or HEAD request
+// MaskResponses wraps next so that every JSON reply to a GET request
 // has its secret fields masked (see MaskJSON) before it leaves the process.
 // It is the safety net behind handlers that already mask: a handler that
 // forgets still cannot hand a key to a page. Replies that are not JSON
@@ -20,7 +20,7 @@ import (
 // untouched. JSON replies are buffered, so they should stay small.
 func MaskResponses(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || isUpgrade(r) {
+		if r.Method != http.MethodGet || isUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
