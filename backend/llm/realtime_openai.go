@@ -21,6 +21,8 @@ type openAIRealtime struct {
 	cfg RealtimeConfig
 	seq atomic.Int64
 
+	audioMu sync.Mutex // serialises SendAudio (resampler state, order)
+
 	mu             sync.Mutex
 	skipPending    int             // skipped response.creates not yet seen as response.created
 	skipIDs        map[string]bool // responses whose events are suppressed
@@ -85,10 +87,17 @@ func (c *openAIRealtime) event(typ string, kv ...any) map[string]any {
 }
 
 func (c *openAIRealtime) SendAudio(ctx context.Context, pcm []byte) error {
+	// audioMu keeps resampling and queueing in one order when several
+	// goroutines send; c.mu is never held while a send waits.
+	c.audioMu.Lock()
+	defer c.audioMu.Unlock()
 	c.mu.Lock()
-	if time.Now().Before(c.throttleUntil) {
+	throttled := time.Now().Before(c.throttleUntil)
+	if throttled {
 		c.droppedAudio++
-		c.mu.Unlock()
+	}
+	c.mu.Unlock()
+	if throttled {
 		return nil
 	}
 	if c.up != nil {
@@ -96,7 +105,6 @@ func (c *openAIRealtime) SendAudio(ctx context.Context, pcm []byte) error {
 		out := c.up.ProcessInt16(make([]int16, 0, len(in)*3/2+64), in)
 		pcm = audio.Int16ToBytesLE(nil, out)
 	}
-	c.mu.Unlock()
 	if len(pcm) == 0 {
 		return nil
 	}
@@ -117,11 +125,6 @@ func (c *openAIRealtime) SendImage(ctx context.Context, jpeg []byte) error {
 }
 
 func (c *openAIRealtime) CreateResponse(ctx context.Context, text string, skipped bool) error {
-	c.mu.Lock()
-	if skipped {
-		c.skipPending++
-	}
-	c.mu.Unlock()
 	if c.cfg.Family == FamilyQwen {
 		// Qwen-Omni ignores text items for the answer; the line goes into
 		// the instructions instead.
@@ -136,7 +139,19 @@ func (c *openAIRealtime) CreateResponse(ctx context.Context, text string, skippe
 			return err
 		}
 	}
-	return c.sendJSON(ctx, c.event("response.create"))
+	if !skipped {
+		return c.sendJSON(ctx, c.event("response.create"))
+	}
+	c.mu.Lock()
+	c.skipPending++
+	c.mu.Unlock()
+	err := c.sendJSON(ctx, c.event("response.create"))
+	if err != nil {
+		c.mu.Lock()
+		c.skipPending--
+		c.mu.Unlock()
+	}
+	return err
 }
 
 func (c *openAIRealtime) CancelResponse(ctx context.Context) error {

@@ -354,3 +354,23 @@ func TestRealtimeTextOnlySessions(t *testing.T) {
 		})
 	}
 }
+
+func TestRealtimeFailedSkippedCreateDoesNotMuteNextReply(t *testing.T) {
+	s := llmtest.New(t)
+	rt, _ := dialRT(t, s, "", "gpt-realtime")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := rt.CreateResponse(ctx, "", true); err == nil {
+		t.Fatal("a cancelled context must fail the send")
+	}
+	_ = rt.CreateResponse(context.Background(), "heard", false)
+	text := ""
+	for _, e := range collect(t, rt, isKind(llm.EventResponseDone)) {
+		if e.Kind == llm.EventText {
+			text += e.Text
+		}
+	}
+	if text != "heard" {
+		t.Fatalf("text %q", text)
+	}
+}

@@ -215,6 +215,9 @@ func (s *wsSession) sendJSON(ctx context.Context, v any) error {
 		return s.closedErr()
 	default:
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case s.sendQ <- b:
 		return nil
