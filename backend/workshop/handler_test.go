@@ -227,7 +227,7 @@ func TestHandlerSyncAndSteamOnly(t *testing.T) {
 	chars := newMemChars("Existing")
 	api := newAPI(t, st, chars)
 	code, out := api.do("POST", "/sync-characters", "")
-	if code != 200 || out["added"] != float64(5) || out["skipped"] != float64(2) || out["errors"] != float64(5) {
+	if code != 200 || out["added"] != float64(5) || out["skipped"] != float64(2) || out["errors"] != float64(6) {
 		t.Fatalf("sync = %d %v", code, out)
 	}
 	for _, p := range []string{"/publish", "/unsubscribe", "/prepare-upload"} {

@@ -111,6 +111,8 @@ func newSteamTree(t testing.TB) steamTree {
 	write(t, filepath.Join(i3, "fake.vrm"), "not a gltf file at all")
 	write(t, filepath.Join(i3, "huge.chara.json"), `{"档案名":"Huge","x":"`+strings.Repeat("a", 2<<20)+`"}`)
 	write(t, filepath.Join(i3, "broken.chara.json"), `{"档案名": "Broken",`)
+	// on Linux a backslash is an ordinary name character; on Windows this name would climb out
+	write(t, filepath.Join(i3, `..\..\1001\Mao.chara.json`), card(map[string]any{"档案名": "Backslash"}))
 	symlink(t, filepath.Join(st.Outside, "secret.chara.json"), filepath.Join(i3, "link.chara.json"))
 	symlink(t, filepath.Join(st.Outside, "m"), filepath.Join(i3, "linkdir"))
 	symlink(t, filepath.Join(i3, "fake.vrm"), filepath.Join(i3, "inside-link.txt"))

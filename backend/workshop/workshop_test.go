@@ -125,14 +125,15 @@ func TestScanContentDir(t *testing.T) {
 		t.Errorf("1003 cards = %v", cards)
 	}
 	for path, want := range map[string]string{
-		"link.chara.json":     "symlink leads outside",
-		"huge.chara.json":     "too large",
-		"dots.chara.json":     "dot",
-		"slash.chara.json":    "forbidden character",
-		"broken.chara.json":   "character card",
-		"bad/bad.model3.json": "..",
-		"fake.vrm":            "not a VRM",
-		"linkdir":             "symlink leads outside",
+		"link.chara.json":           "symlink leads outside",
+		"huge.chara.json":           "too large",
+		"dots.chara.json":           "dot",
+		"slash.chara.json":          "forbidden character",
+		"broken.chara.json":         "character card",
+		"bad/bad.model3.json":       "..",
+		"fake.vrm":                  "not a VRM",
+		"linkdir":                   "symlink leads outside",
+		`..\..\1001\Mao.chara.json`: "climbs out",
 	} {
 		if got := rejected(i3, path); !strings.Contains(got, want) {
 			t.Errorf("%s: rejection %q, want it to mention %q", path, got, want)
@@ -191,9 +192,9 @@ func TestSyncCharacters(t *testing.T) {
 	if res.Skipped != 2 || !slices.Contains(res.SkippedNames, "Existing") || !slices.Contains(res.SkippedNames, "MAO") {
 		t.Errorf("skipped = %d %v", res.Skipped, res.SkippedNames)
 	}
-	// huge, dots, slash, broken, link: five bad cards, each counted
-	if res.Errors != 5 {
-		t.Errorf("errors = %d, want 5: %v", res.Errors, res.ErrorDetails)
+	// huge, dots, slash, broken, link, backslash: six bad cards, each counted
+	if res.Errors != 6 {
+		t.Errorf("errors = %d, want 6: %v", res.Errors, res.ErrorDetails)
 	}
 
 	mao := chars.profiles["Mao"]
