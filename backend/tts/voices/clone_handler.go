@@ -41,6 +41,7 @@ type cloneForm struct {
 	md5                    string
 	size                   int64
 	prefix, lang, promptTx string
+	taskID, threshold      string // trim_silence / analyze_silence fields
 }
 
 // errTooLarge marks an upload over the cap.
@@ -75,7 +76,7 @@ func (h *Handler) readCloneForm(w http.ResponseWriter, r *http.Request) (*cloneF
 			if err := h.spool(f, part); err != nil {
 				return f, err
 			}
-		case "prefix", "ref_language", "prompt_text":
+		case "prefix", "ref_language", "prompt_text", "task_id", "threshold_db":
 			b, err := io.ReadAll(io.LimitReader(part, 4097))
 			if err != nil {
 				return f, fmt.Errorf("bad multipart body: %w", err)
@@ -91,6 +92,10 @@ func (h *Handler) readCloneForm(w http.ResponseWriter, r *http.Request) (*cloneF
 				if v != "" {
 					f.lang = v
 				}
+			case "task_id":
+				f.taskID = v
+			case "threshold_db":
+				f.threshold = v
 			default:
 				f.promptTx = v
 			}

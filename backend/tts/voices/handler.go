@@ -52,9 +52,10 @@ var ErrUnknownCharacter = errors.New("unknown character")
 
 // Handler serves the voice routes.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg   Config
+	log   *slog.Logger
+	mux   *http.ServeMux
+	trims trimTasks
 }
 
 // Routes are the patterns Register mounts.
@@ -66,6 +67,10 @@ var Routes = []string{
 	"POST /api/characters/voice_clone",
 	"POST /api/characters/catgirl/{name}/unregister_voice",
 	"GET /api/characters/custom_tts_voices",
+	"POST /api/characters/audio/analyze_silence",
+	"POST /api/characters/audio/trim_silence",
+	"GET /api/characters/audio/trim_progress/{task_id}",
+	"POST /api/characters/audio/trim_cancel/{task_id}",
 }
 
 // NewHandler returns the voice API handler.
@@ -96,7 +101,8 @@ func NewHandler(cfg Config) *Handler {
 
 // Register mounts the routes on mux (the main server's mux).
 func (h *Handler) Register(mux *http.ServeMux) {
-	hs := []http.HandlerFunc{h.list, h.add, h.remove, h.preview, h.clone, h.unregister, h.customVoices}
+	hs := []http.HandlerFunc{h.list, h.add, h.remove, h.preview, h.clone, h.unregister, h.customVoices,
+		h.analyzeSilence, h.trimSilenceHandler, h.trimProgress, h.trimCancel}
 	for i, p := range Routes {
 		mux.HandleFunc(p, hs[i])
 	}
