@@ -160,13 +160,18 @@ func (p *Player) isIdle() bool {
 func (p *Player) read(b []byte) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	n := p.readLocked(b)
 	if p.priming {
 		// oto's Play loops on Read until its buffer is full and would spin
-		// forever on an empty queue: give it silence instead.
-		n := len(b) / 8 * 8
-		clear(b[:n])
-		return n
+		// forever on an empty queue: top it up with silence.
+		full := len(b) / 8 * 8
+		clear(b[n:full])
+		n = full
 	}
+	return n
+}
+
+func (p *Player) readLocked(b []byte) int {
 	if p.gated {
 		p.releaseGateLocked()
 		if p.gated {
