@@ -27,6 +27,7 @@ func (s *Services) newHub(analyze func() *analyzer) *session.Hub {
 		AgentEnabled: analyze().enabled,
 		TTS:          s.ttsEngine,
 		Fanout:       audio.NewFanout(audio.FanoutConfig{}, nil, s.opts.Log),
+		Transcriber:  s.transcriber,
 		TextGuardMax: func() int { return s.Store.Core().Int("textGuardMaxLength", 300) },
 		Log:          s.opts.Log,
 	})
@@ -73,4 +74,25 @@ func assistKey(core config.CoreConfig) string {
 		}
 	}
 	return core.String("coreApiKey")
+}
+
+// transcriber is speech recognition for voice without a realtime model: the
+// provider's /audio/transcriptions where the assist provider has one (OpenAI
+// or a custom OpenAI-compatible server), else offline pocketsphinx when it
+// is installed.
+func (s *Services) transcriber() llm.Transcriber {
+	core := s.Store.Core()
+	ep, err := llm.Resolve(core, s.Store.Providers, llm.RoleConversation, llm.ResolveOptions{})
+	if err == nil && ep.BaseURL != "" && (ep.Provider == "openai" || ep.Custom) {
+		model := core.String("transcriptionModelId")
+		if model == "" {
+			model = "whisper-1"
+		}
+		return llm.NewTranscriptionClient(llm.Endpoint{BaseURL: ep.BaseURL, APIKey: ep.APIKey, Model: model})
+	}
+	ps, err := llm.NewPocketSphinx(llm.DefaultSphinxModelDir, "")
+	if err != nil {
+		return nil
+	}
+	return ps
 }

@@ -38,8 +38,11 @@ type Deps struct {
 	Analyze      func(ctx context.Context, ev bridge.Event) (string, error)
 	AgentEnabled func() bool
 	// TTS returns the engine that speaks for a character (nil, nil: silent).
-	TTS          func(character string) (tts.Engine, error)
-	Fanout       *audio.Fanout
+	TTS    func(character string) (tts.Engine, error)
+	Fanout *audio.Fanout
+	// Transcriber is speech-to-text for voice without a realtime model
+	// (nil: none).
+	Transcriber  func() llm.Transcriber
 	TextGuardMax func() int
 	Language     func() string
 	Log          *slog.Logger
@@ -214,6 +217,20 @@ func (h *Hub) prompt(ctx context.Context, name, lang string) (string, string) {
 	}
 	return buildPrompt(p), warn
 }
+
+func (h *Hub) realtimeConfigured() bool {
+	ep := h.deps.Endpoint(llm.RoleRealtime)
+	return ep.BaseURL != "" && ep.Model != ""
+}
+
+func (h *Hub) transcriber() llm.Transcriber {
+	if h.deps.Transcriber == nil {
+		return nil
+	}
+	return h.deps.Transcriber()
+}
+
+var errNoVoice = &llm.Error{Code: "LLM_CONNECTION_FAILED", Message: "voice needs a realtime model, or a chat model plus speech recognition"}
 
 func (h *Hub) masterName() string { return h.deps.Characters().MasterName() }
 

@@ -105,6 +105,10 @@ func (m *Manager) streamData(msg clientMsg) {
 		return
 	}
 	if want == ModeText {
+		if m.cascade != nil {
+			// Typing during a cascaded voice session is a normal turn.
+			want = ModeAudio
+		}
 		var text string
 		if err := json.Unmarshal(msg.Data, &text); err != nil || strings.TrimSpace(text) == "" {
 			m.status("INVALID_INPUT_TYPE", map[string]any{"reason": "text data must be a non-empty string"})
@@ -113,8 +117,11 @@ func (m *Manager) streamData(msg clientMsg) {
 		m.userText(text)
 		return
 	}
-	if m.rt != nil {
+	switch {
+	case m.rt != nil:
 		m.rt.audio(msg)
+	case m.cascade != nil:
+		m.cascadeAudio(msg)
 	}
 }
 

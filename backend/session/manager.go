@@ -40,6 +40,8 @@ type Manager struct {
 	pending    []clientMsg // input received while a session starts
 	text       *textSession
 	rt         *realtimeSession
+	cascade    *cascade // voice without a realtime model
+	speaking   bool     // her TTS audio of the last turn may still be playing
 	speechID   string
 	turnText   strings.Builder // the assistant text of the current turn
 	session    []Turn          // the whole session, settled into memory at the end
@@ -135,18 +137,31 @@ func (m *Manager) startSession(mode string) {
 		var (
 			ts  *textSession
 			rt  *realtimeSession
+			cs  *cascade
 			err error
 		)
-		if mode == ModeText {
+		switch {
+		case mode == ModeText:
 			ts, err = m.h.newTextSession(prompt)
-		} else {
+		case m.h.realtimeConfigured():
 			rt, err = m.h.newRealtimeSession(ctx, m, prompt)
+		default:
+			// No realtime model: voice as a cascade of VAD, transcription,
+			// chat and TTS.
+			tr := m.h.transcriber()
+			if tr == nil {
+				err = errNoVoice
+				break
+			}
+			if ts, err = m.h.newTextSession(prompt); err == nil {
+				cs, err = newCascade(tr)
+			}
 		}
-		m.post(func() { m.sessionReady(mode, ts, rt, warn, err) })
+		m.post(func() { m.sessionReady(mode, ts, rt, cs, warn, err) })
 	}()
 }
 
-func (m *Manager) sessionReady(mode string, ts *textSession, rt *realtimeSession, warn string, err error) {
+func (m *Manager) sessionReady(mode string, ts *textSession, rt *realtimeSession, cs *cascade, warn string, err error) {
 	m.starting = false
 	if err != nil {
 		m.failures++
@@ -161,11 +176,11 @@ func (m *Manager) sessionReady(mode string, ts *textSession, rt *realtimeSession
 		return
 	}
 	m.failures = 0
-	m.mode, m.text, m.rt = mode, ts, rt
+	m.mode, m.text, m.rt, m.cascade = mode, ts, rt, cs
 	m.active.Store(true)
 	m.voice.Store(mode == ModeAudio)
 	m.session = nil
-	if mode == ModeText {
+	if ts != nil {
 		m.startTTS()
 	}
 	if warn != "" {
@@ -177,7 +192,7 @@ func (m *Manager) sessionReady(mode string, ts *textSession, rt *realtimeSession
 	for _, msg := range pending {
 		m.streamData(msg)
 	}
-	if len(m.callbacks) > 0 && mode == ModeText {
+	if len(m.callbacks) > 0 && m.text != nil {
 		m.deliverCallbacks()
 	}
 }
@@ -261,7 +276,7 @@ func (m *Manager) endSession(byServer bool) {
 	}
 	m.stopTTS()
 	m.h.deps.Fanout.Interrupt(m.name, m.speechID)
-	m.text, m.rt, m.mode = nil, nil, ""
+	m.text, m.rt, m.cascade, m.mode = nil, nil, nil, ""
 	m.active.Store(false)
 	m.voice.Store(false)
 	m.syncTurns(true)

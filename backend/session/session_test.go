@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -54,7 +55,11 @@ type rig struct {
 	sent []bridge.Event
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, true) }
+
+// newRigWith makes a rig; without realtime, voice runs as a cascade
+// (VAD → the test provider's /v1/audio/transcriptions → chat → TTS).
+func newRigWith(t *testing.T, realtime bool) *rig {
 	t.Helper()
 	store, err := config.Open(t.TempDir(), nil)
 	if err != nil {
@@ -66,11 +71,15 @@ func newRig(t *testing.T) *rig {
 		return nil
 	})
 	r := &rig{t: t, prov: llmtest.New(t), mem: &fakeMemory{}}
+	_ = realtime
 	r.tts = ttstest.NewOpenAI(ttstest.Script{Chunks: 2, ChunkMillis: 20})
 	t.Cleanup(r.tts.Close)
 	r.hub = session.NewHub(session.Deps{
 		Characters: store.Characters,
 		Endpoint: func(role string) llm.RoleEndpoint {
+			if role == llm.RoleRealtime && !realtime {
+				return llm.RoleEndpoint{}
+			}
 			if role == llm.RoleRealtime {
 				return llm.RoleEndpoint{Endpoint: llm.Endpoint{BaseURL: r.prov.RealtimeURL(), Model: "gpt-realtime", APIKey: "k"}, APIType: "openai"}
 			}
@@ -87,6 +96,9 @@ func newRig(t *testing.T) *rig {
 			return tts.NewOpenAI(tts.OpenAIConfig{BaseURL: r.tts.URL + "/v1", APIKey: "k"}), nil
 		},
 		TextGuardMax: func() int { return 300 },
+		Transcriber: func() llm.Transcriber {
+			return llm.NewTranscriptionClient(llm.Endpoint{BaseURL: r.prov.BaseURL(), Model: "whisper-1", APIKey: "k"})
+		},
 	})
 	r.srv = httptest.NewServer(r.hub)
 	t.Cleanup(func() { r.srv.Close(); r.hub.Close() })
@@ -447,4 +459,45 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 	// The provider drops: the page is told and the next input starts anew.
 	conn.CloseWith(1011, "internal error")
 	c.until(10*time.Second, typeIs("session_ended_by_server"))
+}
+
+// Voice without a realtime model: the user's utterance is cut by VAD,
+// transcribed, answered by the chat model and spoken by TTS; speaking again
+// while she talks interrupts her.
+func TestCascadedVoiceTurn(t *testing.T) {
+	r := newRigWith(t, false)
+	r.prov.ScriptTranscription(func(req llmtest.TranscriptionRequest) llmtest.TranscriptionReply {
+		return llmtest.TranscriptionReply{Text: "今天天气怎么样"}
+	})
+	r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply {
+		if req.LastUser() != "今天天气怎么样" {
+			return llmtest.ChatReply{Text: "wrong input: " + req.LastUser()}
+		}
+		return llmtest.ChatReply{Chunks: []string{"今天是晴天，", "适合散步。"}}
+	})
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "start_session", "input_type": "audio"})
+	c.until(5*time.Second, typeIs("session_started"))
+	silence := make([]int, 480)
+	tone := make([]int, 480)
+	for i := range tone {
+		tone[i] = int(8000 * math.Sin(2*math.Pi*440*float64(i)/48000))
+	}
+	send := func(frame []int, n int) {
+		for i := 0; i < n; i++ {
+			c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": frame})
+		}
+	}
+	send(silence, 30) // 300 ms: the noise floor
+	send(tone, 80)    // 800 ms of "speech"
+	send(silence, 80) // the VAD's hangover ends the utterance
+	got := c.until(15*time.Second, turnEnd)
+	s := describe(got)
+	if !strings.Contains(s, "user_transcript") || !strings.Contains(s, "今天是晴天") {
+		t.Fatalf("cascaded turn:\n%s", s)
+	}
+	reqs := r.prov.TranscriptionRequests()
+	if len(reqs) != 1 || len(reqs[0].Audio) < 16000 {
+		t.Fatalf("transcription uploads: %d", len(reqs))
+	}
 }

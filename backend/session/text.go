@@ -125,6 +125,7 @@ func (m *Manager) textDone(seq int, full string, err error) {
 	if m.worker != nil {
 		m.worker.End()
 	}
+	m.speaking = m.worker != nil
 	m.h.deps.Fanout.EndSpeech(m.name, m.speechID)
 	t.history = append(t.history, llm.Message{Role: "assistant", Content: full})
 	m.toClient(map[string]any{"type": "system", "data": "turn end"})

@@ -22,7 +22,7 @@ func (m *Manager) turnEnd(reply string) {
 	}
 	m.syncTurns(false)
 	m.analyze(bridge.TriggerTurnEnd)
-	if len(m.callbacks) > 0 && m.mode == ModeText {
+	if len(m.callbacks) > 0 && m.text != nil {
 		m.deliverCallbacks()
 	}
 }
@@ -107,7 +107,7 @@ func (m *Manager) agentResult(ev bridge.Event) {
 	}
 	m.toClient(note)
 	switch {
-	case m.mode == ModeText && (m.text == nil || m.text.cancel == nil):
+	case m.text != nil && m.text.cancel == nil:
 		m.deliverCallbacks()
 	case m.mode == "" && !m.starting && m.conn != nil:
 		m.startSession(ModeText) // delivered once the session is ready
