@@ -81,6 +81,12 @@ func DefaultAllowedHosts(ports ...int) []string {
 // WailsOrigins are the origins of the Wails webview on each platform.
 var wailsOrigins = []string{"wails://wails", "wails://wails.localhost", "http://wails.localhost"}
 
+// WailsHosts returns the Host values of requests the Wails webview hands to
+// an in-process asset handler ("wails" on macOS and Linux, "wails.localhost"
+// on Windows). Add them to AllowedHosts only for the guard in front of that
+// handler, not for a network listener.
+func WailsHosts() []string { return []string{"wails", "wails.localhost"} }
+
 // WailsOrigins returns the origins the Wails webview loads our pages from.
 func WailsOrigins() []string { return append([]string(nil), wailsOrigins...) }
 

@@ -311,3 +311,32 @@ func TestWebSocketUpgrade(t *testing.T) {
 		t.Errorf("upgrade from a foreign origin: %d", code)
 	}
 }
+
+// TestWailsInProcess checks the guard in front of the Wails asset handler,
+// where requests arrive without a network connection under Host "wails".
+func TestWailsInProcess(t *testing.T) {
+	h := guard.Middleware(guard.Config{Token: testToken, AllowedHosts: guard.WailsHosts()}, nil)(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "reached") }))
+	for _, c := range []struct {
+		host, origin, token string
+		want                int
+	}{
+		{"wails", "wails://wails", testToken, 200},
+		{"wails.localhost", "http://wails.localhost", testToken, 200},
+		{"wails", "wails://wails", "", 403},
+		{"wails", "http://evil.example", testToken, 403},
+		{"127.0.0.1:48911", "wails://wails", testToken, 421},
+	} {
+		r := httptest.NewRequest("POST", "/api/x", strings.NewReader("{}"))
+		r.Host = c.host
+		r.Header.Set("Origin", c.origin)
+		if c.token != "" {
+			r.Header.Set(guard.TokenHeader, c.token)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != c.want {
+			t.Errorf("Host %q Origin %q token %v: %d, want %d", c.host, c.origin, c.token != "", w.Code, c.want)
+		}
+	}
+}

@@ -88,7 +88,7 @@ func (p *prober) checkHost(ctx context.Context) {
 func (p *prober) checkOrigin(ctx context.Context) {
 	port := p.opt.Base.Port()
 	for _, o := range foreignOrigins(port) {
-		for _, rt := range p.getRoutes() {
+		for _, rt := range append([]route{{"GET", "/"}}, p.getRoutes()...) {
 			r := p.do(ctx, request{Method: "GET", Path: rt.url(), Header: map[string]string{"Origin": o}})
 			name := fmt.Sprintf("%s (Origin %q)", rt, o)
 			if r.Err == nil && r.Status < 400 {

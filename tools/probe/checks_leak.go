@@ -152,6 +152,9 @@ func (p *prober) checkLeaks(ctx context.Context) {
 			p.skip(fmt.Sprintf("%s refused our own page (%d): the leak check means nothing there", name, r.Status))
 			continue
 		}
+		if r.Header.Get("Access-Control-Allow-Origin") == "*" {
+			p.find("origin", name, "Access-Control-Allow-Origin: * lets every web page read this reply")
+		}
 		if what := p.leakIn(r.Body); what != "" {
 			p.find("leak", name, "reply (%d) contains %s", r.Status, what)
 		} else {

@@ -104,6 +104,9 @@ func (a *app) handler(t *testing.T, token string) http.Handler {
 	})
 	mux.HandleFunc("/api/config/core_api", a.coreAPI)
 	mux.HandleFunc("GET /api/characters/current_catgirl", func(w http.ResponseWriter, r *http.Request) {
+		if !a.guarded {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
 		httpjson.Write(w, 200, map[string]any{"current_catgirl": "neko"})
 	})
 	ok := func(w http.ResponseWriter, r *http.Request) {
@@ -265,6 +268,8 @@ func TestProbeFindsHoles(t *testing.T) {
 		"confirms a file outside its folder", // file-exists oracle
 		"300 MiB upload announced",           // waits for a huge body
 		"JSON nested 5000 deep",
+		"Access-Control-Allow-Origin: * lets every web page read",
+		`GET / (Origin "http://evil.example")`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("probe output lacks %q", want)
