@@ -137,6 +137,7 @@ func (s *Service) handlePostConfig(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.rootGen.Add(1)
 	if c.AutoCreate() {
 		folder := c.UserModFolder
 		if folder == "" {

@@ -30,7 +30,7 @@ func (s *Service) steamItems(ctx context.Context) ([]Item, error) {
 
 // subscribedItem is the original's /subscribed-items entry, answered from
 // the content folder: every installed item counts as subscribed.
-func subscribedItem(it Item) map[string]any {
+func subscribedItem(it Item, root string) map[string]any {
 	title := it.Title
 	if title == it.ID {
 		title = "Workshop item " + it.ID
@@ -46,6 +46,9 @@ func subscribedItem(it Item) map[string]any {
 	}
 	if it.Preview != "" {
 		out["previewImage"] = filepath.Join(it.Folder, filepath.FromSlash(it.Preview))
+		if u := ItemURL(root, it, it.Preview); u != "" {
+			out["previewUrl"] = u
+		}
 	}
 	return out
 }
@@ -56,9 +59,10 @@ func (s *Service) handleSubscribed(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	root, _, _ := s.Root()
 	out := make([]map[string]any, 0, len(items))
 	for _, it := range items {
-		out = append(out, subscribedItem(it))
+		out = append(out, subscribedItem(it, root))
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"success": true, "items": out, "total": len(out)})
 }
@@ -88,7 +92,8 @@ func (s *Service) findSteamItem(w http.ResponseWriter, r *http.Request) (Item, b
 
 func (s *Service) handleItem(w http.ResponseWriter, r *http.Request) {
 	if it, ok := s.findSteamItem(w, r); ok {
-		httpjson.Write(w, http.StatusOK, map[string]any{"success": true, "item": subscribedItem(it)})
+		root, _, _ := s.Root()
+		httpjson.Write(w, http.StatusOK, map[string]any{"success": true, "item": subscribedItem(it, root)})
 	}
 }
 

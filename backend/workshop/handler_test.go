@@ -101,7 +101,8 @@ func TestHandlerSubscribedAndItems(t *testing.T) {
 	first := out["items"].([]any)[0].(map[string]any)
 	state := first["state"].(map[string]any)
 	if first["publishedFileId"] != "1001" || first["title"] != "Mao" || state["installed"] != true ||
-		first["installedFolder"] != filepath.Join(st.Content1, "1001") || first["downloadProgress"] == nil {
+		first["installedFolder"] != filepath.Join(st.Content1, "1001") || first["downloadProgress"] == nil ||
+		first["previewUrl"] != "/workshop/1001/preview.png" {
 		t.Errorf("item = %v", first)
 	}
 	if code, out = api.do("GET", "/item/1002/path", ""); code != 200 || out["path"] != filepath.Join(st.Content1, "1002") {

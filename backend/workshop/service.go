@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Limits bound what a scan reads from untrusted items. Zero fields take the
@@ -103,7 +104,7 @@ type Service struct {
 
 	mu      sync.Mutex // guards workshop_config.json read-modify-write
 	syncMu  sync.Mutex // one character sync at a time
-	homeErr error
+	rootGen atomic.Uint64
 }
 
 // New builds a Service. chars may be nil when card import is not wired (then
@@ -118,7 +119,10 @@ func New(cfg Config, chars Characters) *Service {
 		s.cfg.GOOS = runtime.GOOS
 	}
 	if s.cfg.Home == "" {
-		s.cfg.Home, s.homeErr = os.UserHomeDir()
+		var err error
+		if s.cfg.Home, err = os.UserHomeDir(); err != nil {
+			s.log.Warn("no home folder: Steam libraries cannot be found", "err", err)
+		}
 	}
 	return s
 }
