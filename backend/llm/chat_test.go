@@ -157,6 +157,7 @@ func TestErrorClasses(t *testing.T) {
 		{"arrears 400", 400, `{"code":"Arrearage","message":"Access denied, please make sure your account is in good standing."}`, llm.CodeArrears},
 		{"free quota", 400, `{"error":{"message":"free tier quota exhausted for today"}}`, llm.CodeQuotaTime},
 		{"policy", 400, `{"error":{"code":"data_inspection_failed","message":"Input data may contain inappropriate content."}}`, llm.CodePolicyViolation},
+		{"403 arrears", 403, `{"code":"Arrearage","message":"Access denied, please make sure your account is in good standing."}`, llm.CodeArrears},
 		{"model missing", 404, "", llm.CodeModelNotFound},
 		{"500", 500, "", llm.CodeServerError},
 		{"503 overloaded", 503, `{"error":{"message":"The engine is currently overloaded"}}`, llm.CodeServerBusy},

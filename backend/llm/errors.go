@@ -109,7 +109,9 @@ func containsAny(s string, subs ...string) bool {
 // classifyHTTP builds the *Error for a non-2xx HTTP answer.
 func classifyHTTP(status int, msg string) *Error {
 	code := ""
-	switch {
+	switch m := classifyMessage(msg); {
+	case status == 403 && (m == CodeArrears || m == CodeQuotaTime || m == CodePolicyViolation):
+		code = m // DashScope and others answer 403 for arrears and refusals too
 	case status == 401 || status == 403:
 		code = CodeKeyRejected
 	case status == 402:
