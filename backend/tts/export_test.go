@@ -9,3 +9,7 @@ func SAPICommand(lang, out string) OSCommand          { return sapiCommand(lang,
 func EspeakCommand(bin, voice, text string) OSCommand { return espeakCommand(bin, voice, text) }
 func EspeakVoiceFor(lang string) string               { return espeakVoiceFor(lang) }
 func FestivalScript(text, path string, n int) string  { return festivalScript(text, path, n) }
+
+func ProviderHTTPError(engine string, status int, body []byte) *ProviderError {
+	return providerHTTPError(engine, status, body)
+}
