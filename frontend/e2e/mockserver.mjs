@@ -77,8 +77,8 @@ export async function startMockServer({ dist, token = 'tok-e2e' } = {}) {
   const root = resolve(dist);
   const st = initialState();
   const log = { ws: [], binaryIn: 0, rest: [] };
-  const index = (await readFile(join(root, 'index.html'), 'utf8')).replace(
-    /<meta name="neko-token" content="[^"]*"\s*\/?>/, `<meta name="neko-token" content="${token}" />`);
+  // like the Go server: the token meta goes first in <head>
+  const index = (await readFile(join(root, 'index.html'), 'utf8')).replace('<head>', `<head><meta name="neko-token" content="${token}">`);
 
   const json = (res, code, body) => {
     res.writeHead(code, { 'Content-Type': 'application/json' });

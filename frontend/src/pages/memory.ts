@@ -52,7 +52,12 @@ export async function renderMemory(ctx: PageContext): Promise<void> {
     review.checked = r.enabled !== false;
   }).catch(() => undefined);
 
-  const files = (await api.get<{ files?: string[] }>('/api/memory/recent_files')).files ?? [];
+  let files: string[] = [];
+  try {
+    files = (await api.get<{ files?: string[] }>('/api/memory/recent_files')).files ?? [];
+  } catch (err) {
+    showMsg(msg, errText(err), 'error');
+  }
   const fileSel = select(files.map((f) => [f, f]), ctx.params.get('file') ?? files[0] ?? '', { 'data-testid': 'file' });
   const search = h('input', { placeholder: t('memory.search'), 'data-testid': 'search' });
   const rowsEl = h('div', {});
