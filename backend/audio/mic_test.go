@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -198,4 +199,31 @@ func FuzzMicJSONFrame(f *testing.F) {
 			t.Fatal("length mismatch")
 		}
 	})
+}
+
+func TestParseInt16ArrayAgreesWithEncodingJSON(t *testing.T) {
+	m := mustMic(t, audio.MicConfig{DisableAGC: true})
+	if _, _, err := m.JSONFrame(nil, json.RawMessage(`[-32768,32767]`)); err != nil {
+		t.Fatalf("int16 extremes refused: %v", err)
+	}
+	m.Reset()
+	// Below the limiter's ceiling the 16 kHz path is sample-exact.
+	for _, in := range []string{`[0]`, ` [ -20000 , 20000,0,-1 ] `, "[1,\n2,\t3]", `[-0]`} {
+		var want []int16
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := m.JSONFrame(nil, json.RawMessage(in))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if got := audio.BytesToInt16LE(nil, out); !slices.Equal(got, want) {
+			t.Fatalf("%q: got %v want %v", in, got, want)
+		}
+	}
+	for _, bad := range []string{`[32768]`, `[-32769]`, `[01]`, `[1,]`, `[,1]`, `[1 2]`, `[1e3]`, `[-]`, `[1]x`, `[99999999999999999999]`} {
+		if _, _, err := m.JSONFrame(nil, json.RawMessage(bad)); !errors.Is(err, audio.ErrMicFrame) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
 }
