@@ -13,7 +13,7 @@ import (
 
 type reviewFlag struct{ on bool }
 
-func (f *reviewFlag) AutoReview() bool            { return f.on }
+func (f *reviewFlag) AutoReview() bool           { return f.on }
 func (f *reviewFlag) SetAutoReview(v bool) error { f.on = v; return nil }
 
 func TestMainBrowserRouterAndClient(t *testing.T) {
