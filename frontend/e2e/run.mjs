@@ -125,6 +125,36 @@ const tests = [
     assert(srv.log.binaryIn - n <= 2, `muted mic sends nothing (${srv.log.binaryIn - n} frames)`);
     await page.click('[data-testid=mic]');
   }],
+  ['focus mode holds the microphone back while she speaks', async ({ page, srv }) => {
+    await page.goto(srv.url + '/');
+    await avatarReady(page);
+    await page.click('[data-testid=focus]');
+    await page.click('[data-testid=mic]');
+    await until(() => srv.log.binaryIn > 10, 'mic frames arrive');
+    await page.evaluate(() => window.__neko.player.push({ speechId: 'focus-test', data: new Int16Array(48000 * 3).fill(3000).buffer }));
+    await until(() => page.evaluate(() => window.__neko.player.speaking), 'speech playing');
+    await new Promise((r) => setTimeout(r, 150));
+    const n = srv.log.binaryIn;
+    await new Promise((r) => setTimeout(r, 600));
+    assert(srv.log.binaryIn - n <= 2, `no mic frames while she speaks (${srv.log.binaryIn - n})`);
+    await page.click('[data-testid=mic]');
+    await page.click('[data-testid=focus]');
+  }],
+  ['an attached image is sent before the text', async ({ page, srv }) => {
+    await page.goto(srv.url + '/');
+    await avatarReady(page);
+    const png = join(here, '..', 'public', 'static', 'live2d', 'haru_greeter', 'haru_greeter_t03.2048', 'texture_00.png');
+    await page.setInputFiles('input[type=file]', png);
+    await page.waitForSelector('.thumbs img');
+    const n = srv.log.ws.length;
+    await sendText(page, 'what is this?');
+    await until(() => srv.log.ws.slice(n).some((m) => m.input_type === 'text'), 'text sent');
+    const sent = srv.log.ws.slice(n).filter((m) => m.action === 'stream_data');
+    assert(sent[0]?.input_type === 'screen' && /^data:image\/jpeg;base64,/.test(sent[0].data), 'image first, as a JPEG data URL');
+    assert(sent[1]?.input_type === 'text' && sent[1].data === 'what is this?', 'then the text');
+    const dims = await page.evaluate(async (src) => { const i = new Image(); i.src = src; await i.decode(); return [i.width, i.height]; }, sent[0].data);
+    assert(dims[0] <= 1280 && dims[1] <= 720, `image capped at 1280x720 (${dims})`);
+  }],
   ['zoom and drag are saved to preferences and restored', async ({ page, srv }) => {
     await page.goto(srv.url + '/vrmchan');
     await avatarReady(page);
