@@ -79,10 +79,21 @@ func MaskValue(s string) string {
 	return maskPrefix + string(r[n-4:])
 }
 
-// IsMasked reports whether s is a placeholder produced by MaskValue (or
-// any value starting with a run of asterisks, which no real key does).
+// IsMasked reports whether s is a masked placeholder: it starts with a run
+// of at least four mask characters, asterisks (MaskValue) or bullets "•"
+// (the config package's format). No real key starts that way.
 func IsMasked(s string) bool {
-	return strings.HasPrefix(s, "****")
+	n := 0
+	for _, r := range s {
+		if r != '*' && r != '•' {
+			break
+		}
+		n++
+		if n == 4 {
+			return true
+		}
+	}
+	return false
 }
 
 // MaskJSON returns v with every string under a secret field replaced by its

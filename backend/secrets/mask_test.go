@@ -32,8 +32,15 @@ func TestMaskValue(t *testing.T) {
 	if got := secrets.MaskValue("sk-abcdefghijklmnop1234"); got != "********1234" {
 		t.Errorf("long: %q", got)
 	}
-	if !secrets.IsMasked(secrets.MaskValue("sk-abcdefghijklmnop1234")) || secrets.IsMasked("sk-1") {
-		t.Error("IsMasked")
+	for _, m := range []string{secrets.MaskValue("sk-abcdefghijklmnop1234"), "••••abff", "****", "**••x"} {
+		if !secrets.IsMasked(m) {
+			t.Errorf("IsMasked(%q) = false", m)
+		}
+	}
+	for _, m := range []string{"sk-1", "***x", "", "a****", "•••"} {
+		if secrets.IsMasked(m) {
+			t.Errorf("IsMasked(%q) = true", m)
+		}
 	}
 }
 

@@ -61,11 +61,13 @@ func (p *prober) leakIn(body []byte) string {
 	return ""
 }
 
-// unmaskedField finds a non-empty, unmasked string under a secret field.
+// unmaskedField finds an unmasked string under a secret field that is long
+// enough to be a real key (≥ 16 characters, no spaces: public placeholders
+// such as "free-access" in the provider catalog are not keys).
 func unmaskedField(v any, path string, secret bool) string {
 	switch t := v.(type) {
 	case string:
-		if secret && len(t) >= 8 && !secrets.IsMasked(t) {
+		if secret && len(t) >= 16 && !strings.ContainsAny(t, " \t\n") && !secrets.IsMasked(t) {
 			return path
 		}
 	case map[string]any:
