@@ -1,5 +1,7 @@
 package tts
 
+import "context"
+
 // Bridges for the black-box tests: the OS voice command lines.
 
 type OSCommand = osCommand
@@ -13,3 +15,5 @@ func FestivalScript(text, path string, n int) string  { return festivalScript(te
 func ProviderHTTPError(engine string, status int, body []byte) *ProviderError {
 	return providerHTTPError(engine, status, body)
 }
+
+func (c OSCommand) Run(ctx context.Context) ([]int16, int, error) { return c.run(ctx) }

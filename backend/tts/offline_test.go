@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"neko/backend/llm"
 	"neko/backend/testutil"
 	"neko/backend/tts"
+	"neko/backend/tts/ttstest"
 )
 
 const sltVoiceDir = "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"
@@ -169,11 +171,15 @@ func TestOSVoiceCommandLines(t *testing.T) {
 		t.Errorf("say with unknown language picked a voice: %q", c.Args)
 	}
 	c = tts.SAPICommand("zh", `C:\t\o.wav`)
-	if c.Name != "powershell.exe" || c.Args[len(c.Args)-2] != `C:\t\o.wav` || c.Args[len(c.Args)-1] != "zh-CN" {
+	env := strings.Join(c.Env, "\n")
+	if c.Name != "powershell.exe" || !strings.Contains(env, `NEKO_TTS_OUT=C:\t\o.wav`) || !strings.Contains(env, "NEKO_TTS_CULTURE=zh-CN") {
+		t.Errorf("sapi: %s %q %q", c.Name, c.Args, c.Env)
+	}
+	script := c.Args[len(c.Args)-1]
+	if c.Args[len(c.Args)-2] != "-Command" || strings.Contains(script, `C:\t`) {
 		t.Errorf("sapi args: %q", c.Args)
 	}
-	script := c.Args[len(c.Args)-3]
-	for _, want := range []string{"System.Speech", "SetOutputToWaveFile($args[0]", "22050", "Sixteen", "Mono", "[Console]::In.ReadToEnd()"} {
+	for _, want := range []string{"System.Speech", "SetOutputToWaveFile($env:NEKO_TTS_OUT", "22050", "Sixteen", "Mono", "[Console]::In.ReadToEnd()"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("sapi script lacks %q", want)
 		}
@@ -251,4 +257,21 @@ func TestOfflineSpeaksBeforeTheReplyEnds(t *testing.T) {
 	w.Speak("s1", " our walk yesterday.")
 	w.End()
 	collect(t, w, "s1")
+}
+
+// TestOSCommandRunner runs a command the way say/SAPI are run: text on
+// stdin, output path in the environment, WAV read back from the file.
+func TestOSCommandRunner(t *testing.T) {
+	sh := testutil.RequireTool(t, "sh")
+	out := filepath.Join(t.TempDir(), "o.wav")
+	wav := string(ttstest.WAV(22050, ttstest.Tone(22050, 100)))
+	c := tts.OSCommand{Name: sh, Args: []string{"-c", `cat > "$NEKO_TTS_OUT"`}, Env: []string{"NEKO_TTS_OUT=" + out}, Stdin: wav, OutFile: out}
+	s, rate, err := c.Run(context.Background())
+	if err != nil || rate != 22050 || len(s) != 2205 {
+		t.Fatalf("run: %d samples at %d Hz, %v", len(s), rate, err)
+	}
+	c = tts.OSCommand{Name: sh, Args: []string{"-c", "echo no voice >&2; exit 3"}}
+	if _, _, err := c.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "no voice") {
+		t.Fatalf("failing command: %v", err)
+	}
 }

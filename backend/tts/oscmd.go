@@ -14,6 +14,7 @@ import (
 type osCommand struct {
 	Name    string
 	Args    []string
+	Env     []string // extra KEY=value pairs
 	Stdin   string
 	OutFile string
 }
@@ -66,7 +67,8 @@ var sapiCultures = map[string]string{
 
 // sapiCommand is Windows SAPI through PowerShell System.Speech, writing a
 // 16-bit mono 22050 Hz WAV. The text is read from stdin as UTF-8 and the
-// output path is passed as an argument, so neither is parsed as code.
+// output path and culture come through the environment (-Command would
+// splice extra arguments into the script), so none is parsed as code.
 func sapiCommand(lang, out string) osCommand {
 	culture := sapiCultures[lang]
 	script := strings.Join([]string{
@@ -74,15 +76,16 @@ func sapiCommand(lang, out string) osCommand {
 		"[Console]::InputEncoding = [Text.Encoding]::UTF8",
 		"Add-Type -AssemblyName System.Speech",
 		"$s = New-Object System.Speech.Synthesis.SpeechSynthesizer",
-		"if ($args[1]) { try { $s.SelectVoiceByHints([System.Speech.Synthesis.VoiceGender]::Female, [System.Speech.Synthesis.VoiceAge]::Adult, 0, [Globalization.CultureInfo]::new($args[1])) } catch {} }",
+		"if ($env:NEKO_TTS_CULTURE) { try { $s.SelectVoiceByHints([System.Speech.Synthesis.VoiceGender]::Female, [System.Speech.Synthesis.VoiceAge]::Adult, 0, [Globalization.CultureInfo]::new($env:NEKO_TTS_CULTURE)) } catch {} }",
 		"$f = New-Object System.Speech.AudioFormat.SpeechAudioFormatInfo(22050, [System.Speech.AudioFormat.AudioBitsPerSample]::Sixteen, [System.Speech.AudioFormat.AudioChannel]::Mono)",
-		"$s.SetOutputToWaveFile($args[0], $f)",
+		"$s.SetOutputToWaveFile($env:NEKO_TTS_OUT, $f)",
 		"$s.Speak([Console]::In.ReadToEnd())",
 		"$s.Dispose()",
 	}, "; ")
 	return osCommand{
 		Name:    "powershell.exe",
-		Args:    []string{"-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", "& {" + script + "}", out, culture},
+		Args:    []string{"-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", script},
+		Env:     []string{"NEKO_TTS_OUT=" + out, "NEKO_TTS_CULTURE=" + culture},
 		OutFile: out,
 	}
 }
@@ -90,6 +93,9 @@ func sapiCommand(lang, out string) osCommand {
 // run executes c and decodes its WAV output.
 func (c osCommand) run(ctx context.Context) ([]int16, int, error) {
 	cmd := exec.CommandContext(ctx, c.Name, c.Args...)
+	if len(c.Env) > 0 {
+		cmd.Env = append(os.Environ(), c.Env...)
+	}
 	cmd.Stdin = strings.NewReader(c.Stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
