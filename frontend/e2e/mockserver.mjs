@@ -127,6 +127,7 @@ export async function startMockServer({ dist, token = 'tok-e2e' } = {}) {
     if (p === '/api/characters/master') { st.characters.主人 = body; return json(res, 200, { success: true }); }
     if (p === '/api/characters/current_catgirl' && m === 'POST') { st.characters.当前猫娘 = body.catgirl_name; return json(res, 200, { success: true }); }
     if (p === '/api/characters/catgirl' && m === 'POST') { cats[body.档案名] = { system_prompt: '', model_type: 'live2d' }; return json(res, 200, { success: true }); }
+    if (p === '/api/characters/get_microphone') return json(res, 200, { microphone_id: 'gone-device-id' });
     if (p === '/api/characters/voices') return json(res, 200, { voices: st.voices, voice_owners: {} });
     if (p === '/api/characters/voice_clone') {
       const text = raw.toString('latin1');

@@ -16,10 +16,13 @@ export class MicCapture {
   private gainNode: GainNode | null = null;
   muted = false;
   framesSent = 0;
+  /** deviceId of the microphone to use ('' = default); read at start() */
+  deviceId: string;
   private readonly opts: MicOptions;
 
   constructor(opts: MicOptions) {
     this.opts = opts;
+    this.deviceId = opts.deviceId ?? '';
   }
 
   get running(): boolean {
@@ -34,8 +37,18 @@ export class MicCapture {
       noiseSuppression: true,
       autoGainControl: true,
     };
-    if (this.opts.deviceId) constraints.deviceId = { exact: this.opts.deviceId };
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
+    let stream: MediaStream;
+    if (this.deviceId) {
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: { ...constraints, deviceId: { exact: this.deviceId } } });
+      } catch (err) {
+        // the saved microphone is gone (unplugged): use the default one
+        if ((err as { name?: string }).name !== 'OverconstrainedError' && (err as { name?: string }).name !== 'NotFoundError') throw err;
+        stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
+      }
+    } else {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
+    }
     const ctx = new AudioContext({ sampleRate: 48000 });
     try {
       await ctx.audioWorklet.addModule(this.opts.workletUrl ?? '/static/audio-processor.js');

@@ -116,6 +116,12 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
         chat.endSession();
       } else {
         await chat.startSession('audio');
+        try {
+          const r = await api.get<{ microphone_id?: string }>('/api/characters/get_microphone');
+          mic.deviceId = r.microphone_id ?? '';
+        } catch {
+          mic.deviceId = ''; // default microphone
+        }
         await mic.start();
       }
     } catch (err) {
