@@ -194,11 +194,21 @@ func (g *geminiLive) handle(data []byte) error {
 		g.mu.Unlock()
 	}
 	if sc.Interrupted {
+		// The user barged in: Gemini drops the rest of the turn without a
+		// turnComplete, so the turn ends here.
 		g.flushInput()
 		g.emit(RealtimeEvent{Kind: EventSpeechStarted})
 		g.mu.Lock()
-		g.suppress = g.inTurn
+		was, quiet := g.inTurn, g.suppress
+		g.inTurn, g.suppress = false, false
+		g.outText.Reset()
 		g.mu.Unlock()
+		if was && !quiet {
+			g.emit(RealtimeEvent{Kind: EventResponseDone})
+		}
+		if sc.ModelTurn == nil && sc.OutputTranscription == nil && !sc.TurnComplete {
+			return nil
+		}
 	}
 	g.mu.Lock()
 	suppress := g.suppress

@@ -82,9 +82,30 @@ func (c *RealtimeConn) GeminiInputTranscript(text string) {
 	c.Send(map[string]any{"serverContent": map[string]any{"inputTranscription": map[string]any{"text": text}}})
 }
 
-// GeminiInterrupted tells the client the user barged in.
+// GeminiInterrupted tells the client the user barged in and, as Gemini
+// does, drops the rest of the turn being played (no turnComplete).
 func (c *RealtimeConn) GeminiInterrupted() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		close(c.cancel)
+		c.cancel = nil
+	}
 	c.Send(map[string]any{"serverContent": map[string]any{"interrupted": true}})
+}
+
+// sendLive sends ev unless the turn was cancelled; the check and the send
+// are atomic with respect to GeminiInterrupted.
+func (c *RealtimeConn) sendLive(cancel chan struct{}, ev map[string]any) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-cancel:
+		return false
+	default:
+	}
+	c.Send(ev)
+	return true
 }
 
 func (s *Server) startGeminiTurn(c *RealtimeConn) {
@@ -149,20 +170,27 @@ func (c *RealtimeConn) playGemini(reply RealtimeReply, cancel chan struct{}) {
 			}
 		}
 		if i < len(reply.Audio) && !textOnly {
-			c.Send(map[string]any{"serverContent": map[string]any{"modelTurn": map[string]any{"parts": []any{
-				map[string]any{"inlineData": map[string]any{"mimeType": "audio/pcm;rate=24000",
-					"data": base64.StdEncoding.EncodeToString(reply.Audio[i])}}}}}})
+			part := map[string]any{"inlineData": map[string]any{"mimeType": "audio/pcm;rate=24000",
+				"data": base64.StdEncoding.EncodeToString(reply.Audio[i])}}
+			ev := map[string]any{"serverContent": map[string]any{"modelTurn": map[string]any{"parts": []any{part}}}}
+			if !c.sendLive(cancel, ev) {
+				return
+			}
 		}
 		if i < len(reply.Chunks) {
+			ev := map[string]any{"serverContent": map[string]any{"outputTranscription": map[string]any{"text": reply.Chunks[i]}}}
 			if textOnly {
-				c.Send(map[string]any{"serverContent": map[string]any{"modelTurn": map[string]any{"parts": []any{
-					map[string]any{"text": reply.Chunks[i]}}}}})
-			} else {
-				c.Send(map[string]any{"serverContent": map[string]any{"outputTranscription": map[string]any{"text": reply.Chunks[i]}}})
+				ev = map[string]any{"serverContent": map[string]any{"modelTurn": map[string]any{"parts": []any{
+					map[string]any{"text": reply.Chunks[i]}}}}}
+			}
+			if !c.sendLive(cancel, ev) {
+				return
 			}
 		}
 	}
-	c.Send(map[string]any{"serverContent": map[string]any{"generationComplete": true}})
-	c.Send(map[string]any{"serverContent": map[string]any{"turnComplete": true},
+	if !c.sendLive(cancel, map[string]any{"serverContent": map[string]any{"generationComplete": true}}) {
+		return
+	}
+	c.sendLive(cancel, map[string]any{"serverContent": map[string]any{"turnComplete": true},
 		"usageMetadata": map[string]any{"promptTokenCount": 10, "responseTokenCount": 4, "totalTokenCount": 14}})
 }
