@@ -87,6 +87,16 @@ const tests = [
     await until(() => srv.log.rest.includes('POST /api/emotion/analysis'), 'emotion analysis after turn end');
     await page.screenshot({ path: join(artifacts, 'chat-streamed-reply.png') });
   }],
+  ['after a turn the analysed emotion shows on the VRM face (mapping API)', async ({ page, srv }) => {
+    srv.state.vrmMapping = {};
+    await page.goto(srv.url + '/vrmchan');
+    await avatarReady(page);
+    const happy = () => page.evaluate(() => window.__neko.stage.current.vrm.expressionManager.getValue('happy'));
+    assert((await happy()) === 0, 'neutral face before');
+    await sendText(page, 'hello');
+    await until(async () => (await happy()) > 0.5, 'happy expression blended in');
+    await page.screenshot({ path: join(artifacts, 'vrm-happy.png') });
+  }],
   ['a barge-in stops the old speech and drops its late frames', async ({ page, srv }) => {
     await page.goto(srv.url + '/');
     await avatarReady(page);
