@@ -7,6 +7,7 @@ import (
 	"math/cmplx"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 
 	"neko/backend/testutil"
@@ -88,14 +89,16 @@ func fft(a []complex128) {
 			a[i], a[j] = a[j], a[i]
 		}
 	}
+	tw := make([]complex128, n/2)
+	for k := range tw {
+		tw[k] = cmplx.Exp(complex(0, -2*math.Pi*float64(k)/float64(n)))
+	}
 	for size := 2; size <= n; size <<= 1 {
-		w := cmplx.Exp(complex(0, -2*math.Pi/float64(size)))
+		step := n / size
 		for start := 0; start < n; start += size {
-			wk := complex(1, 0)
 			for k := 0; k < size/2; k++ {
-				u, v := a[start+k], a[start+k+size/2]*wk
+				u, v := a[start+k], a[start+k+size/2]*tw[k*step]
 				a[start+k], a[start+k+size/2] = u+v, u-v
-				wk *= w
 			}
 		}
 	}
@@ -108,14 +111,28 @@ const analysisN = 1 << 16
 // float64.
 func spectrum(x []float32, start, n int) []complex128 {
 	a := make([]complex128, n)
-	i0 := besselI0(20)
+	w := analysisWindow(n)
 	for i := range n {
-		r := 2*float64(i)/float64(n-1) - 1
-		w := besselI0(20*math.Sqrt(math.Max(0, 1-r*r))) / i0
-		a[i] = complex(float64(x[start+i])*w, 0)
+		a[i] = complex(float64(x[start+i])*w[i], 0)
 	}
 	fft(a)
 	return a[:n/2+1]
+}
+
+var windows sync.Map // n -> []float64
+
+func analysisWindow(n int) []float64 {
+	if w, ok := windows.Load(n); ok {
+		return w.([]float64)
+	}
+	w := make([]float64, n)
+	i0 := besselI0(20)
+	for i := range n {
+		r := 2*float64(i)/float64(n-1) - 1
+		w[i] = besselI0(20*math.Sqrt(math.Max(0, 1-r*r))) / i0
+	}
+	windows.Store(n, w)
+	return w
 }
 
 func besselI0(x float64) float64 {

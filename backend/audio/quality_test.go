@@ -124,6 +124,7 @@ func qualityCases() []qualityCase {
 func TestResamplerQualityAgainstSox(t *testing.T) {
 	for _, qc := range qualityCases() {
 		t.Run(fmt.Sprintf("%d-%d/%s", qc.in, qc.out, qc.name), func(t *testing.T) {
+			t.Parallel()
 			res := measureQuality(t, qc)
 			t.Logf("THD+N %.1f dB, image %.1f dB, residual vs sox %.1f dB, vs exact %.1f dB, len ours %d sox %d",
 				res.thdN, res.image, res.residual, res.ideal, res.lenOurs, res.lenSox)

@@ -50,10 +50,10 @@ func NewResampler(inRate, outRate, channels int) (*Resampler, error) {
 	if channels < 1 || channels > 8 {
 		return nil, fmt.Errorf("audio: resampler channels %d out of range (1..8)", channels)
 	}
-	pp := designPolyphase(inRate, outRate)
-	if pp.l > 4096 {
+	if outRate/gcd(inRate, outRate) > 4096 {
 		return nil, errors.New("audio: resampler ratio too complex (reduced interpolation factor above 4096)")
 	}
+	pp := designPolyphase(inRate, outRate)
 	r := &Resampler{pp: pp, channels: channels, hist: make([][]float32, channels)}
 	for c := range r.hist {
 		r.hist[c] = make([]float32, 0, pp.taps+blockFrames+pp.m+8)
