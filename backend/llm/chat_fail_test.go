@@ -55,7 +55,7 @@ func TestIdleTimeoutBetweenTokens(t *testing.T) {
 	s.ScriptChat(func(llmtest.ChatRequest) llmtest.ChatReply {
 		return llmtest.ChatReply{Chunks: []string{"one ", "two"}, ChunkDelay: 10 * time.Second}
 	})
-	c := newClient(s, "m", llm.WithTimeouts(llm.Timeouts{Idle: 150 * time.Millisecond}))
+	c := newClient(s, "m", llm.WithTimeouts(llm.Timeouts{Idle: 400 * time.Millisecond}))
 	resp, err := c.Stream(context.Background(), userMsg("x"), nil)
 	if llm.ErrorCode(err) != llm.CodeResponseTimeout || resp.Text != "one " {
 		t.Fatalf("err %v text %q", err, resp.Text)
