@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build neko's native packages on a Linux host:
 #   linux    build/bin/neko_<version>_amd64.deb (wails build, cgo, webkit2gtk 4.1)
+#            and build/bin/neko-<version>-linux-amd64.tar.gz
 #   windows  build/bin/neko-amd64-installer.exe (wails build -nsis, CGO_ENABLED=0, Debian nsis)
 # and verify them with scripts/dist/check.sh.
 #
@@ -80,6 +81,15 @@ build_linux() {
 	dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
 	step "linux: $deb"
 	"$ROOT/scripts/dist/check.sh" deb "$deb"
+
+	# a portable tarball for other distributions (they need WebKitGTK 4.1,
+	# GTK 3 and ALSA from their own packages; an AppImage would have to bundle
+	# WebKitGTK and needs AppImageKit's runtime, which Debian does not ship)
+	local tgz="$BIN/neko-${VERSION}-linux-amd64.tar.gz"
+	rm -f "$tgz"
+	tar -C "$stage" --owner=0 --group=0 --numeric-owner -czf "$tgz" \
+		--transform "s,^usr,neko-${VERSION}," usr/bin/neko usr/share/applications usr/share/icons
+	"$ROOT/scripts/dist/check.sh" tar "$tgz"
 }
 
 build_windows() {

@@ -2,6 +2,7 @@
 # Verify neko's packages.
 #   check.sh deb  <file.deb>                 contents, control fields, ELF binary, .desktop
 #   check.sh nsis <installer.exe> [app.exe]  PE magic, NSIS payload (neko.exe inside), app is a PE32+ GUI exe
+#   check.sh tar  <file.tar.gz>              portable tarball layout
 set -euo pipefail
 
 fail() { echo "check: FAIL: $*" >&2; exit 1; }
@@ -77,8 +78,19 @@ check_nsis() {
 	fi
 }
 
+check_tar() {
+	local tgz="$1" list
+	[ -s "$tgz" ] || fail "$tgz missing or empty"
+	list="$(tar -tzvf "$tgz")" || fail "tar cannot list $tgz"
+	grep -qE '^-rwxr-xr-x (root/root|0/0) .* neko-[0-9.]+/bin/neko$' <<<"$list" || fail "$tgz lacks an executable bin/neko"
+	grep -qE ' neko-[0-9.]+/share/applications/neko\.desktop$' <<<"$list" || fail "$tgz lacks the .desktop file"
+	grep -qE ' neko-[0-9.]+/share/icons/hicolor/256x256/apps/neko\.png$' <<<"$list" || fail "$tgz lacks the icon"
+	ok "$tgz holds bin/neko, the .desktop file and icons"
+}
+
 case "${1:-}" in
 	deb) [ $# -eq 2 ] || fail "usage: check.sh deb <file.deb>"; check_deb "$2" ;;
 	nsis) [ $# -ge 2 ] || fail "usage: check.sh nsis <installer.exe> [app.exe]"; check_nsis "$2" "${3:-}" ;;
+	tar) [ $# -eq 2 ] || fail "usage: check.sh tar <file.tar.gz>"; check_tar "$2" ;;
 	*) fail "usage: check.sh deb <file.deb> | nsis <installer.exe> [app.exe]" ;;
 esac
