@@ -372,3 +372,24 @@ func TestVoiceIDParsing(t *testing.T) {
 		t.Errorf("local default: %s %v", n, sp)
 	}
 }
+
+func TestPrewarmOpensTheNextConnection(t *testing.T) {
+	s := ttstest.NewQwen(ttstest.Script{APIKey: testKey})
+	t.Cleanup(s.Close)
+	w := tts.NewWorker(tts.NewQwen(tts.QwenConfig{URL: s.URL, APIKey: testKey}), tts.WorkerConfig{})
+	runWorker(t, w)
+	expectReady(t, w) // Prepare opened connection 1 and keeps it
+	w.Speak("s1", "One. ")
+	w.End()
+	collect(t, w, "s1") // used connection 1
+	w.Prewarm()
+	if !s.WaitFor(5*time.Second, func() bool { o, _ := s.Connections(); return o == 2 }) {
+		t.Fatal("Prewarm did not connect")
+	}
+	w.Speak("s2", "Two. ")
+	w.End()
+	collect(t, w, "s2")
+	if o, _ := s.Connections(); o != 2 {
+		t.Fatalf("%d connections, want 2 (the warmed one reused)", o)
+	}
+}

@@ -85,8 +85,10 @@ type Worker struct {
 	epoch  atomic.Uint64
 
 	stopped atomic.Bool // Run returned: requests are dropped
+	warming atomic.Bool // a Prewarm is running
 
-	ctxMu       sync.Mutex // guards the contexts below
+	ctxMu       sync.Mutex    // guards the contexts below and warmDone
+	warmDone    chan struct{} // closed when the last Prewarm finished
 	epochCtx    context.Context
 	epochCancel context.CancelFunc
 	runCtx      context.Context
@@ -126,6 +128,32 @@ func (w *Worker) Events() <-chan Event { return w.events }
 // than the current one starts a new utterance and closes the previous one.
 func (w *Worker) Speak(speechID, text string) {
 	w.push(request{kind: reqSpeak, id: speechID, text: text})
+}
+
+// Prewarm asks the engine to open its connection now (for example when the
+// user starts talking), so the next utterance skips the connect and
+// greeting. Engines without a session treat it as a no-op.
+func (w *Worker) Prewarm() {
+	w.ctxMu.Lock()
+	ctx := w.runCtx
+	if w.stopped.Load() || ctx == nil || ctx.Err() != nil || !w.warming.CompareAndSwap(false, true) {
+		w.ctxMu.Unlock()
+		return
+	}
+	w.wg.Add(1) // under ctxMu: Run sets stopped under it before waiting
+	done := make(chan struct{})
+	w.warmDone = done
+	w.ctxMu.Unlock()
+	go func() {
+		defer w.wg.Done()
+		defer close(done)
+		defer w.warming.Store(false)
+		pctx, cancel := context.WithTimeout(ctx, w.cfg.ReadyTimeout)
+		defer cancel()
+		if err := w.engine.Prepare(pctx); err != nil && ctx.Err() == nil {
+			w.log.Debug("prewarm failed", "err", err)
+		}
+	}()
 }
 
 // End marks the end of the current utterance (the original's (None, None)).
@@ -236,11 +264,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.epochCtx, w.epochCancel = context.WithCancel(ctx)
 	w.ctxMu.Unlock()
 	defer func() {
-		w.stopped.Store(true)
 		w.qmu.Lock()
 		w.queue = nil
 		w.qmu.Unlock()
 		w.ctxMu.Lock()
+		w.stopped.Store(true)
 		w.epochCancel()
 		w.ctxMu.Unlock()
 		w.wg.Wait()
@@ -338,6 +366,15 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 func (w *Worker) start(ectx context.Context, epoch uint64, id string) *active {
+	w.ctxMu.Lock()
+	warm := w.warmDone
+	w.ctxMu.Unlock()
+	if warm != nil {
+		select { // a connection being warmed is about to be ready: use it
+		case <-warm:
+		case <-ectx.Done():
+		}
+	}
 	sctx, cancel := context.WithCancel(ectx)
 	a := &active{id: id, epoch: epoch, ctx: sctx, cancel: cancel, split: NewSplitter(), drained: make(chan struct{})}
 	em := &emitter{w: w, id: id, epoch: epoch, ctx: sctx, resample: w.cfg.Resample}
