@@ -237,3 +237,29 @@ func TestHandlerSyncAndSteamOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestHandlerConfigKeepsMalformedFile(t *testing.T) {
+	st := newSteamTree(t)
+	api := newAPI(t, st, nil)
+	cfgPath := filepath.Join(st.Data, "config", "workshop_config.json")
+	write(t, cfgPath, `{"user_mod_folder": "/x", oops`)
+	code, out := api.do("GET", "/config", "")
+	if code != 200 || out["warning"] == nil {
+		t.Fatalf("GET with a malformed file = %d %v", code, out)
+	}
+	if code, out = api.do("POST", "/config", `{"auto_create_folder": false}`); code != 200 {
+		t.Fatalf("POST = %d %v", code, out)
+	}
+	baks, _ := filepath.Glob(cfgPath + ".*.bak")
+	if len(baks) != 1 {
+		t.Fatalf("backups = %v", baks)
+	}
+	if data, _ := os.ReadFile(baks[0]); string(data) != `{"user_mod_folder": "/x", oops` {
+		t.Errorf("backup = %q", data)
+	}
+	var saved map[string]any
+	data, _ := os.ReadFile(cfgPath)
+	if err := json.Unmarshal(data, &saved); err != nil || saved["auto_create_folder"] != false {
+		t.Errorf("saved = %s (%v)", data, err)
+	}
+}
