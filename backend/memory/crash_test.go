@@ -69,7 +69,7 @@ func TestCrashSafety(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		want := 1 + (round*7)%13 // kill after a varying number of acks
+		want := 1 + (round*3)%7 // kill after a varying number of acks
 		sc := bufio.NewScanner(stdout)
 		got := 0
 		for got < want && sc.Scan() {

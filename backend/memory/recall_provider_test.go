@@ -40,7 +40,7 @@ func loadFacts(t testing.TB) []fact {
 // switching from the local model: the background worker re-embeds every
 // entry, and progress reaches the total.
 func TestRecallQualityProvider(t *testing.T) {
-	facts := loadFacts(t)[:100] // plumbing and a figure; the full set runs in package store
+	facts := loadFacts(t)[:60] // plumbing and a figure; the full set runs in package store
 	prov := llmtest.New(t)
 	var useProvider atomic.Bool
 	deps := memory.Deps{Endpoint: func(role string) llm.Endpoint {
