@@ -11,7 +11,8 @@
 # apt packages from scripts/apt-packages.txt (libgtk-3-dev,
 # libwebkit2gtk-4.1-dev, nsis, file, 7zip, desktop-file-utils).
 # The wails CLI is built from tools/wails into .cache/bin/wails.
-# Env: NEKO_VERSION overrides the version (default: wails.json productVersion).
+# Env: NEKO_VERSION (e.g. a release tag v1.2.3) must match wails.json's
+# info.productVersion, which is the version every package carries.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,8 +28,13 @@ case "$what" in linux|windows|all) ;; *) die "unknown target '$what' (linux|wind
 [ -f "$ROOT/wails.json" ] || die "wails.json missing"
 [ -f "$ROOT/frontend/dist/index.html" ] || die "frontend/dist/index.html missing: build the frontend first (make frontend)"
 
-# version: NEKO_VERSION, else wails.json info.productVersion
-VERSION="${NEKO_VERSION:-$(sed -n 's/.*"productVersion"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$ROOT/wails.json" | head -n1)}"
+# The version is wails.json's info.productVersion: wails stamps it into the
+# exe resources and the installer, so a different NEKO_VERSION (a release
+# tag) must be written into wails.json first rather than half-applied here.
+VERSION="$(sed -n 's/.*"productVersion"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$ROOT/wails.json" | head -n1)"
+if [ -n "${NEKO_VERSION:-}" ] && [ "${NEKO_VERSION#v}" != "$VERSION" ]; then
+	die "NEKO_VERSION ${NEKO_VERSION#v} differs from wails.json productVersion $VERSION: bump wails.json for the release"
+fi
 [[ "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "version '$VERSION' must be MAJOR.MINOR.PATCH (NSIS and dpkg need it numeric)"
 
 # The wails CLI does not install with its own x/tools pin on Go 1.26; the
