@@ -25,7 +25,8 @@ type CogTTSConfig struct {
 
 // CogTTS speaks with Zhipu's `POST /audio/speech` in SSE mode: each
 // `data:` frame carries base64 PCM in choices[0].delta.content at
-// delta.return_sample_rate. Input is capped at 1024 characters per call.
+// delta.return_sample_rate. Input is capped at 1024 characters per call;
+// the watermark beeps at the start of each answer are cut.
 type CogTTS struct {
 	cfg    CogTTSConfig
 	client *http.Client
@@ -124,8 +125,12 @@ func (e *CogTTS) synth(ctx context.Context, text string, sink Sink) error {
 			if rate <= 0 {
 				rate = 24000
 			}
+			samples := bytesToInt16(pcm)
+			if !got {
+				samples = trimBeeps(samples, rate)
+			}
 			got = true
-			sink.PCM(bytesToInt16(pcm), rate)
+			sink.PCM(samples, rate)
 		}
 	}
 	if err := sc.Err(); err != nil {

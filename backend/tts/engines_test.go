@@ -393,3 +393,20 @@ func TestPrewarmOpensTheNextConnection(t *testing.T) {
 		t.Fatalf("%d connections, want 2 (the warmed one reused)", o)
 	}
 }
+
+func TestCogTTSCutsWatermarkBeeps(t *testing.T) {
+	for _, wm := range []bool{false, true} {
+		s := ttstest.NewCogTTS(ttstest.Script{APIKey: testKey, Watermark: wm, Chunks: 2, ChunkMillis: 200})
+		t.Cleanup(s.Close)
+		w := tts.NewWorker(tts.NewCogTTS(tts.CogTTSConfig{BaseURL: s.URL + "/api/paas/v4", APIKey: testKey}), tts.WorkerConfig{})
+		runWorker(t, w)
+		expectReady(t, w)
+		w.Speak("s1", "你好，今天天气很好。")
+		w.End()
+		got := float64(collect(t, w, "s1")["s1"]/2) / 48000
+		// 0.4 s of speech either way: the 0.2 s of beeps are cut, speech kept.
+		if got < 0.38 || got > 0.41 {
+			t.Errorf("watermark %v: %.3f s of audio, want 0.4", wm, got)
+		}
+	}
+}

@@ -33,11 +33,17 @@ func NewCogTTS(script Script) *Server {
 				if rate == 0 {
 					rate = 24000
 				}
-				pcm := base64.StdEncoding.EncodeToString(Tone(rate, sc.chunkMillis()))
+				tone := Tone(rate, sc.chunkMillis())
+				pcm := base64.StdEncoding.EncodeToString(tone)
+				marked := base64.StdEncoding.EncodeToString(append(Beeps(rate), tone...))
 				w.Header().Set("Content-Type", "text/event-stream")
 				s.streamHTTP(w, r, func(i int) []byte {
+					content := pcm
+					if i == 0 && sc.Watermark {
+						content = marked
+					}
 					f, _ := json.Marshal(map[string]any{"id": "tts-1", "created": 1, "model": "cogtts", "choices": []any{
-						map[string]any{"index": 0, "delta": map[string]any{"role": "assistant", "content": pcm, "return_sample_rate": rate, "return_format": "pcm"}}}})
+						map[string]any{"index": 0, "delta": map[string]any{"role": "assistant", "content": content, "return_sample_rate": rate, "return_format": "pcm"}}}})
 					return []byte(fmt.Sprintf("data: %s\n\n", f))
 				})
 				fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\ndata: [DONE]\n\n")

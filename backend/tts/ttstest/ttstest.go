@@ -41,6 +41,8 @@ type Script struct {
 	// Rate overrides the audio rate where the protocol lets the server
 	// choose (GPT-SoVITS WAV chunks, CogTTS return_sample_rate).
 	Rate int
+	// Watermark starts CogTTS answers with beeps, as the real service does.
+	Watermark bool
 }
 
 func (s Script) chunks() int {
@@ -169,6 +171,23 @@ func Tone(rate, ms int) []byte {
 	for i := 0; i < n; i++ {
 		v := int16(8000 * math.Sin(2*math.Pi*440*float64(i)/float64(rate)))
 		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	return b
+}
+
+// Beeps returns the watermark CogTTS puts before speech: three 40 ms
+// 3 kHz beeps 40 ms apart (about 0.2 s), s16le mono.
+func Beeps(rate int) []byte {
+	n := rate * 40 / 1000
+	b := make([]byte, 0, 2*n*5)
+	for k := 0; k < 5; k++ {
+		for i := 0; i < n; i++ {
+			v := int16(0)
+			if k%2 == 0 {
+				v = int16(12000 * math.Sin(2*math.Pi*3000*float64(i)/float64(rate)))
+			}
+			b = binary.LittleEndian.AppendUint16(b, uint16(v))
+		}
 	}
 	return b
 }
