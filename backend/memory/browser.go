@@ -327,6 +327,12 @@ func (s *Server) handleArchiveEdit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if layer == store.KindOriginal {
+		if err := c.syncRecent(r.Context(), nil, map[int64]string{id: body.Text}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	s.kick()
 	httpjson.Write(w, http.StatusOK, map[string]any{"success": true})
 }
@@ -339,6 +345,9 @@ func (s *Server) handleArchiveDelete(w http.ResponseWriter, r *http.Request) {
 	n, err := c.db.DeleteRows(r.Context(), layer, []int64{id})
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
+	}
+	if err == nil && layer == store.KindOriginal {
+		err = c.syncRecent(r.Context(), []int64{id}, nil)
 	}
 	if err != nil {
 		s.fail(w, r, err)

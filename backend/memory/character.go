@@ -183,3 +183,39 @@ func (c *character) cancelReview() bool {
 }
 
 func (c *character) stopReview() { c.cancelReview() }
+
+// syncRecent mirrors archive edits into recent memory: messages whose
+// archive id is in removed are dropped, those in edited get the new text.
+// It cancels a running review first (the file changes under it).
+func (c *character) syncRecent(ctx context.Context, removed []int64, edited map[int64]string) error {
+	gone := map[int64]bool{}
+	for _, id := range removed {
+		gone[id] = true
+	}
+	c.mu.Lock()
+	hit := false
+	for _, m := range c.recent {
+		if m.ID > 0 && (gone[m.ID] || edited[m.ID] != "") {
+			hit = true
+		}
+	}
+	c.mu.Unlock()
+	if !hit {
+		return nil
+	}
+	c.cancelReview()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.recent[:0:0]
+	for _, m := range c.recent {
+		if m.ID > 0 && gone[m.ID] {
+			continue
+		}
+		if t, ok := edited[m.ID]; ok && m.ID > 0 {
+			m.Text = t
+		}
+		out = append(out, m)
+	}
+	c.recent = out
+	return c.writeRecent(ctx)
+}

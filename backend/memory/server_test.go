@@ -36,6 +36,11 @@ type env struct {
 
 func newEnv(t *testing.T, withLLM, withEmbed bool) *env {
 	t.Helper()
+	return newEnvCfg(t, withLLM, withEmbed, nil)
+}
+
+func newEnvCfg(t *testing.T, withLLM, withEmbed bool, tweak func(*memory.Config)) *env {
+	t.Helper()
 	e := &env{t: t, dir: t.TempDir()}
 	e.llm = llmtest.New(t)
 	deps := memory.Deps{Characters: chars{names: []string{"小白", "test", "other"}},
@@ -47,6 +52,9 @@ func newEnv(t *testing.T, withLLM, withEmbed bool) *env {
 		}}
 	cfg := memory.DefaultConfig(e.dir)
 	cfg.EmbedInterval = 20 * time.Millisecond
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	srv, err := memory.New(cfg, deps, nil)
 	if err != nil {
 		t.Fatal(err)

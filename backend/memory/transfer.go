@@ -99,8 +99,27 @@ func (s *Server) handleForget(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+		if body.Layer == store.KindOriginal {
+			if err := c.syncRecent(r.Context(), body.IDs, nil); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 	}
 	if body.SessionID != "" {
+		rows, err := c.db.Rows(r.Context(), store.KindOriginal, store.RowFilter{SessionID: body.SessionID})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ids := make([]int64, len(rows))
+		for i, row := range rows {
+			ids[i] = row.ID
+		}
+		if err := c.syncRecent(r.Context(), ids, nil); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		m, err := c.db.DeleteSession(r.Context(), body.SessionID)
 		n += m
 		if err != nil {
