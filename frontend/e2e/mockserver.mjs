@@ -38,7 +38,8 @@ function initialState() {
       主人: { 档案名: '哥哥', 性别: '男' },
       猫娘: {
         test: { 性别: '女', 昵称: 'T酱', system_prompt: 'You are {LANLAN_NAME}.', model_type: 'live2d', live2d: 'haru_greeter', voice_id: '' },
-        vrmchan: { 性别: '女', system_prompt: '', model_type: 'vrm', vrm: '/static/vrm/default.vrm', voice_id: '' },
+        vrmchan: { 性别: '女', system_prompt: '', model_type: 'vrm', vrm: '/static/vrm/default.vrm', voice_id: '',
+          lighting: { ambient: 0.5, main: 1.2, fill: 0.5, rim: 0.8, top: 0.3, bottom: 0.15, exposure: 1, toneMapping: 4 } },
         shizuku: { 性别: '女', system_prompt: '', model_type: 'live2d', live2d: 'shizuku', voice_id: '' },
       },
       当前猫娘: 'test',

@@ -70,7 +70,11 @@ const stats = (page) => page.evaluate(() => ({ ...window.__neko.player.stats, ct
 
 const tests = [
   ['page loads and the Live2D (Cubism 4) avatar renders', (c) => renders(c, '/', 'live2d', 'home-live2d-cubism4.png')],
-  ['the VRM avatar renders (/{character} route)', (c) => renders(c, '/vrmchan', 'vrm', 'home-vrm.png')],
+  ['the VRM avatar renders (/{character} route) with the character lighting', async (c) => {
+    await renders(c, '/vrmchan', 'vrm', 'home-vrm.png');
+    const r = await c.page.evaluate(() => { const x = window.__neko.stage.current.renderer; return [x.toneMappingExposure, x.toneMapping]; });
+    assert(r[0] === 2 && r[1] === 4, `lighting applied: exposure 2^1, ACES tone mapping (${r})`);
+  }],
   ['a Cubism 2 Live2D model renders', (c) => renders(c, '/shizuku', 'live2d', 'home-live2d-cubism2.png')],
   ['a text message gets a streamed reply, audio is scheduled, the emotion is asked for', async ({ page, srv }) => {
     await page.goto(srv.url + '/');

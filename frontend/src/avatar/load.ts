@@ -13,6 +13,8 @@ export interface AvatarSpec {
   modelPath: string;
   modelType: 'live2d' | 'vrm';
   idleAnimation?: string;
+  /** VRM lighting of the character (reference §11.1) */
+  lighting?: Record<string, number>;
 }
 
 /** specFromPageConfig reads GET /api/config/page_config, falling back to the bundled defaults. */
@@ -48,6 +50,7 @@ export async function loadAvatar(api: Api, container: HTMLElement, spec: AvatarS
     }
     const opts: import('./vrm').VrmOptions = { canvas, modelPath: spec.modelPath, mapping };
     if (spec.idleAnimation) opts.idleAnimation = spec.idleAnimation;
+    if (spec.lighting) opts.lighting = spec.lighting;
     return VrmAvatar.load(opts);
   }
   const { Live2DAvatar } = await import('./live2d');

@@ -8,10 +8,28 @@ import { VRMAnimationLoaderPlugin, createVRMAnimationClip, type VRMAnimation } f
 import { resolveVrmExpressions } from './emotion';
 import { countOpaque, readCanvasPixels, type Avatar, type Transform } from './types';
 
+export interface Lighting {
+  ambient: number;
+  main: number;
+  fill: number;
+  rim: number;
+  top: number;
+  bottom: number;
+  exposure: number;
+  toneMapping: number;
+}
+
+export const DEFAULT_LIGHTING: Lighting = { ambient: 0.4, main: 1.2, fill: 0.5, rim: 0.8, top: 0.3, bottom: 0.15, exposure: 0, toneMapping: 0 };
+
+const TONE_MAPPINGS: THREE.ToneMapping[] = [
+  THREE.NoToneMapping, THREE.LinearToneMapping, THREE.ReinhardToneMapping, THREE.CineonToneMapping, THREE.ACESFilmicToneMapping, THREE.AgXToneMapping,
+];
+
 export interface VrmOptions {
   canvas: HTMLCanvasElement;
   modelPath: string;
   idleAnimation?: string;
+  lighting?: Partial<Lighting>;
   mapping?: Record<string, string[]>;
 }
 
@@ -43,14 +61,37 @@ export class VrmAvatar implements Avatar {
     this.mapping = opts.mapping ?? {};
     this.camera.position.set(0, 0.85, CAM_Z);
     this.camera.lookAt(0, 0.82, 0);
-    this.scene.add(new THREE.HemisphereLight(0xffffff, 0x8888aa, 1.6));
-    const main = new THREE.DirectionalLight(0xffffff, 1.6);
-    main.position.set(0.6, 1.5, 2);
-    this.scene.add(main);
-    const rim = new THREE.DirectionalLight(0xccddff, 0.7);
-    rim.position.set(-1, 1, -1.5);
-    this.scene.add(rim);
+    this.lights.main.position.set(0.6, 1.5, 2);
+    this.lights.fill.position.set(-1.2, 1, 1.5);
+    this.lights.rim.position.set(-1, 1, -1.5);
+    this.lights.top.position.set(0, 3, 0);
+    this.lights.bottom.position.set(0, -2, 1);
+    for (const l of Object.values(this.lights)) this.scene.add(l);
+    this.setLighting(opts.lighting);
     this.scene.add(vrm.scene);
+  }
+
+  private readonly lights = {
+    ambient: new THREE.HemisphereLight(0xffffff, 0x8888aa, 1.6),
+    main: new THREE.DirectionalLight(0xffffff, 1.6),
+    fill: new THREE.DirectionalLight(0xfff4ee, 0.5),
+    rim: new THREE.DirectionalLight(0xccddff, 0.7),
+    top: new THREE.DirectionalLight(0xffffff, 0.3),
+    bottom: new THREE.DirectionalLight(0xffeedd, 0.15),
+  };
+
+  /** setLighting applies a character's lighting (reference §11.1 ranges; missing values use defaults). */
+  setLighting(l: Partial<Lighting> | undefined): void {
+    const v = { ...DEFAULT_LIGHTING, ...(l ?? {}) };
+    const clamp = (x: number, lo: number, hi: number, d: number) => (Number.isFinite(x) ? Math.max(lo, Math.min(hi, x)) : d);
+    this.lights.ambient.intensity = clamp(v.ambient, 0, 1, 0.4) * 4;
+    this.lights.main.intensity = clamp(v.main, 0, 2.5, 1.2) * 1.33;
+    this.lights.fill.intensity = clamp(v.fill, 0, 1, 0.5);
+    this.lights.rim.intensity = clamp(v.rim, 0, 1.5, 0.8) * 0.875;
+    this.lights.top.intensity = clamp(v.top, 0, 1, 0.3);
+    this.lights.bottom.intensity = clamp(v.bottom, 0, 0.5, 0.15);
+    this.renderer.toneMapping = TONE_MAPPINGS[Math.round(clamp(v.toneMapping, 0, 5, 0))] ?? THREE.NoToneMapping;
+    this.renderer.toneMappingExposure = Math.pow(2, clamp(v.exposure, -10, 10, 0));
   }
 
   /** load reads a .vrm (and an optional .vrma idle) and builds the avatar. Throws on a broken file. */

@@ -37,6 +37,7 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
       const c = chars.猫娘?.[name];
       const idle = c?.idleAnimation ?? c?.vrm_animation;
       if (typeof idle === 'string' && idle) spec.idleAnimation = idle;
+      if (c?.lighting && typeof c.lighting === 'object') spec.lighting = c.lighting as Record<string, number>;
     } catch {
       /* procedural idle */
     }
