@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,12 +73,6 @@ func benchResample(b *testing.B, in, out, ch int) {
 		b.ReportMetric(60/s60.Seconds(), "sox_60s_x_realtime")
 		b.ReportMetric(s60.Seconds()/60/perSec, "speedup_vs_sox_60s")
 	}
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
 }
 
 func BenchmarkResample24kTo48kMono(b *testing.B)   { benchResample(b, 24000, 48000, 1) }
