@@ -138,7 +138,7 @@ func (h *harness) sync() {
 // wait returns the next event matching f, failing after a generous guard.
 func (h *harness) wait(f func(bridge.Event) bool) bridge.Event {
 	h.t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(90 * time.Second)
 	for {
 		select {
 		case ev := <-h.events:

@@ -160,7 +160,11 @@ Only use methods listed as available. Answer with JSON only:
 func (s *Server) plan(ctx context.Context, m model.Model, desc string, flags Flags) (Plan, error) {
 	var tools []mcp.Tool
 	if flags.MCP {
-		tools, _ = s.mcp.Tools(ctx)
+		var errs map[string]error
+		tools, errs = s.mcp.Tools(ctx)
+		for name, err := range errs {
+			s.log.Warn("mcp server unavailable for planning", "server", name, "err", err)
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Task: %s\n\nAvailable methods:\n", desc)

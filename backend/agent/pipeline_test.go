@@ -13,6 +13,11 @@ func (h *harness) enableMCP() {
 	h.t.Helper()
 	entry := mcptest.Everything(h.t)
 	h.mustOK("PUT", "/mcp/servers/everything", map[string]any{"command": mcptest.Node(h.t), "args": []string{entry, "stdio"}})
+	// Start the server now (the tool list is cached), and check the route.
+	tools := h.mustOK("GET", "/mcp/tools", nil)
+	if !strings.Contains(mustJSON(tools["tools"]), `"name":"echo"`) {
+		h.t.Fatalf("tools = %v", tools)
+	}
 	h.mustOK("POST", "/agent/command", map[string]any{"command": "set_agent_enabled", "enabled": true})
 	h.mustOK("POST", "/agent/flags", map[string]any{"mcp_enabled": true})
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -95,12 +96,14 @@ type Manager struct {
 	conns   map[string]*conn
 	closed  bool
 	changed func()
+	closing sync.WaitGroup // sessions being stopped in the background
 }
 
 type conn struct {
 	mu      sync.Mutex // serialises connect and tool listing
 	cfg     ServerConfig
 	session *sdk.ClientSession
+	cmd     *exec.Cmd // stdio servers
 	stderr  *tailBuffer
 	tools   []Tool
 	fetched time.Time
@@ -361,6 +364,8 @@ func (m *Manager) sessionLocked(ctx context.Context, name string, c *conn) (*sdk
 		}
 		cmd.Dir = c.cfg.Cwd
 		cmd.Stderr = c.stderr
+		isolate(cmd)
+		c.cmd = cmd
 		tr = &sdk.CommandTransport{Command: cmd, TerminateDuration: m.opts.TerminateDuration}
 	} else {
 		hc := m.opts.HTTPClient
@@ -377,6 +382,8 @@ func (m *Manager) sessionLocked(ctx context.Context, name string, c *conn) (*sdk
 		}
 		err = fmt.Errorf("mcp: start %s: %w", name, c.explain(err))
 		c.lastErr = err.Error()
+		killGroup(c.cmd)
+		c.cmd = nil
 		return nil, err
 	}
 	m.log.Info("mcp server connected", "server", name, "transport", c.cfg.Transport(), "ms", time.Since(start).Milliseconds())
@@ -386,10 +393,11 @@ func (m *Manager) sessionLocked(ctx context.Context, name string, c *conn) (*sdk
 
 func (m *Manager) dropLocked(c *conn, cause error) {
 	c.lastErr = c.explain(cause).Error()
-	if c.session != nil {
-		go c.session.Close()
+	if s, cmd := c.session, c.cmd; s != nil {
+		m.closing.Add(1)
+		go func() { defer m.closing.Done(); _ = s.Close(); killGroup(cmd) }()
 	}
-	c.session, c.tools = nil, nil
+	c.session, c.tools, c.cmd = nil, nil, nil
 }
 
 func (m *Manager) invalidateAll() {
@@ -416,17 +424,19 @@ func (m *Manager) Close() error {
 		go func() { defer wg.Done(); c.close() }()
 	}
 	wg.Wait()
+	m.closing.Wait()
 	return nil
 }
 
 func (c *conn) close() {
 	c.mu.Lock()
-	s := c.session
-	c.session = nil
+	s, cmd := c.session, c.cmd
+	c.session, c.cmd = nil, nil
 	c.mu.Unlock()
 	if s != nil {
 		_ = s.Close()
 	}
+	killGroup(cmd)
 }
 
 // explain adds the server's last stderr lines to err when it exited.
@@ -434,7 +444,18 @@ func (c *conn) explain(err error) error {
 	if c.stderr == nil {
 		return err
 	}
-	if tail := strings.TrimSpace(c.stderr.String()); tail != "" && (errors.Is(err, sdk.ErrConnectionClosed) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "closed")) {
+	msg := err.Error()
+	if !errors.Is(err, sdk.ErrConnectionClosed) && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) &&
+		!strings.Contains(msg, "closed") && !strings.Contains(msg, "broken pipe") && !strings.Contains(msg, "EOF") {
+		return err
+	}
+	// The process exited; its last words may still be in the pipe.
+	tail := strings.TrimSpace(c.stderr.String())
+	for i := 0; tail == "" && i < 30; i++ {
+		time.Sleep(10 * time.Millisecond)
+		tail = strings.TrimSpace(c.stderr.String())
+	}
+	if tail != "" {
 		return fmt.Errorf("%w (server stderr: %s)", err, lastLines(tail, 3))
 	}
 	return err
