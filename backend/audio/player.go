@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,6 +74,7 @@ type device interface {
 	buffered() int // bytes taken from the reader but not yet mixed
 	suspend() error
 	resume() error
+	err() error // the device failed (e.g. unplugged); it plays nothing more
 }
 
 type playChunk struct {
@@ -106,6 +108,7 @@ type Player struct {
 	muted       bool
 	interrupted idSet
 	onLip       func(LipSync)
+	failed      atomic.Bool
 }
 
 type envelopeTrack struct {
@@ -117,14 +120,11 @@ type envelopeTrack struct {
 // device is usable it logs one line and returns a disabled player.
 func NewPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
 	cfg.defaults()
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	p := newPlayer(cfg, log)
 	dev, err := openDevice(cfg.ReadyTimeout, cfg.DeviceBuffer)
 	if err != nil {
 		p.reason = err.Error()
-		log.Warn("local audio playback disabled", "err", err)
+		p.log.Warn("local audio playback disabled", "err", err)
 		return p
 	}
 	p.attach(dev)
@@ -132,6 +132,9 @@ func NewPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
 }
 
 func newPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Player{
 		cfg: cfg, log: log, wake: make(chan struct{}, 1), onLip: cfg.OnLipSync,
 		ended: map[string]bool{}, envs: map[string]*envelopeTrack{},
@@ -151,7 +154,7 @@ func (p *Player) attach(dev device) {
 func (p *Player) Status() PlayerStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PlayerStatus{Available: p.dev != nil, Reason: p.reason, Playing: p.playing, Volume: p.volume, Muted: p.muted}
+	return PlayerStatus{Available: p.dev != nil && !p.failed.Load(), Reason: p.reason, Playing: p.playing, Volume: p.volume, Muted: p.muted}
 }
 
 // SetLipSyncHandler sets the function that receives lip-sync values.
@@ -162,7 +165,20 @@ func (p *Player) SetLipSyncHandler(fn func(LipSync)) {
 }
 
 // Available reports whether a device is open.
-func (p *Player) Available() bool { return p.dev != nil }
+func (p *Player) Available() bool { return p.dev != nil && !p.failed.Load() }
+
+// fail disables local playback after the device broke: queued audio is
+// dropped and Available turns false, so the fan-out streams instead.
+func (p *Player) fail(err error) {
+	p.mu.Lock()
+	p.reason = err.Error()
+	clear(p.queue)
+	p.queue, p.queued = p.queue[:0], 0
+	p.playing = false
+	p.mu.Unlock()
+	p.failed.Store(true)
+	p.log.Warn("local audio playback stopped: device failed", "err", err)
+}
 
 // SetVolume sets the playback volume (0..1, clamped).
 func (p *Player) SetVolume(v float64) {
@@ -241,6 +257,11 @@ func (p *Player) Run(ctx context.Context) {
 			return
 		case <-p.wake:
 		case <-tick.C:
+		}
+		if err := p.dev.err(); err != nil {
+			p.fail(err)
+			<-ctx.Done()
+			return
 		}
 		buffered := int64(p.dev.buffered() / 8) // before p.mu: see Interrupt
 		p.mu.Lock()

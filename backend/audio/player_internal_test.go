@@ -1,6 +1,8 @@
 package audio
 
 import (
+	"context"
+	"errors"
 	"io"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ type fakeDevice struct {
 	r      io.Reader
 	resets int
 	volume float64
+	failed error
 }
 
 func (d *fakeDevice) start(r io.Reader) { d.r = r }
@@ -28,6 +31,11 @@ func (d *fakeDevice) setVolume(v float64) {
 func (d *fakeDevice) buffered() int  { return 0 }
 func (d *fakeDevice) suspend() error { return nil }
 func (d *fakeDevice) resume() error  { return nil }
+func (d *fakeDevice) err() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.failed
+}
 
 func testPlayer(cfg PlayerConfig) (*Player, *fakeDevice) {
 	cfg.defaults()
@@ -122,4 +130,35 @@ func TestPlayerInterruptVolumeAndIdle(t *testing.T) {
 	if _, err := (playerReader{p}).Read(b); err != io.EOF {
 		t.Fatalf("idle reader: %v, want EOF so oto stops polling", err)
 	}
+}
+
+func TestPlayerDisablesItselfWhenTheDeviceFails(t *testing.T) {
+	p, d := testPlayer(PlayerConfig{Preroll: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	p.Enqueue("s1", ms(100))
+	d.mu.Lock()
+	d.failed = errors.New("snd_pcm_writei: device unplugged")
+	d.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Available() {
+		if time.Now().After(deadline) {
+			t.Fatal("player still available after the device failed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	st := p.Status()
+	if st.Available || st.Reason == "" || st.Playing {
+		t.Fatalf("status %+v", st)
+	}
+	p.Enqueue("s2", ms(10)) // dropped, never blocks
+	p.mu.Lock()
+	queued := p.queued
+	p.mu.Unlock()
+	if queued != 0 {
+		t.Fatalf("%d frames still queued", queued)
+	}
+	cancel()
+	<-done
 }

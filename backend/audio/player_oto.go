@@ -51,3 +51,4 @@ func (d *otoDevice) setVolume(v float64) { d.pl.SetVolume(v) }
 func (d *otoDevice) buffered() int       { return d.pl.BufferedSize() }
 func (d *otoDevice) suspend() error      { return d.ctx.Suspend() }
 func (d *otoDevice) resume() error       { return d.ctx.Resume() }
+func (d *otoDevice) err() error          { return d.ctx.Err() }

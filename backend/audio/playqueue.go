@@ -32,7 +32,7 @@ func (s *idSet) has(id string) bool {
 
 // Enqueue queues 48 kHz mono PCM of one utterance.
 func (p *Player) Enqueue(speechID string, pcm []int16) {
-	if p.dev == nil || len(pcm) == 0 {
+	if !p.Available() || len(pcm) == 0 {
 		return
 	}
 	f := Int16ToFloat32(make([]float32, 0, len(pcm)), pcm)
@@ -41,7 +41,7 @@ func (p *Player) Enqueue(speechID string, pcm []int16) {
 
 // EnqueueFloat32 is Enqueue for float32 samples.
 func (p *Player) EnqueueFloat32(speechID string, pcm []float32) {
-	if p.dev == nil || len(pcm) == 0 {
+	if !p.Available() || len(pcm) == 0 {
 		return
 	}
 	p.enqueue(speechID, append([]float32(nil), pcm...))
@@ -100,7 +100,7 @@ func (p *Player) releaseGateLocked() {
 // Interrupt drops everything queued for speechID and cuts it off if it is
 // playing. Later chunks with that id are ignored.
 func (p *Player) Interrupt(speechID string) {
-	if p.dev == nil {
+	if !p.Available() {
 		return
 	}
 	p.mu.Lock()
