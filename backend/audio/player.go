@@ -301,6 +301,11 @@ func (p *Player) Run(ctx context.Context) {
 		}
 		if time.Since(idleSince) >= p.cfg.IdleAfter {
 			p.mu.Lock()
+			if p.queued > 0 { // audio arrived meanwhile: stay active
+				p.mu.Unlock()
+				idleSince = time.Time{}
+				continue
+			}
 			p.idle = true
 			p.mu.Unlock()
 			p.dev.pause()
