@@ -162,9 +162,9 @@ const tests = [
     await page.waitForSelector('.thumbs img');
     const n = srv.log.ws.length;
     await sendText(page, 'what is this?');
-    await until(() => srv.log.ws.slice(n).some((m) => m.input_type === 'text'), 'text sent');
+    await until(() => srv.log.ws.slice(n).some((m) => m.action === 'stream_data' && m.input_type === 'text'), 'text sent');
     const sent = srv.log.ws.slice(n).filter((m) => m.action === 'stream_data');
-    assert(sent[0]?.input_type === 'screen' && /^data:image\/jpeg;base64,/.test(sent[0].data), 'image first, as a JPEG data URL');
+    assert(sent[0]?.input_type === 'screen' && /^data:image\/jpeg;base64,/.test(sent[0].data), `image first, as a JPEG data URL (${JSON.stringify(sent).slice(0, 300)})`);
     assert(sent[1]?.input_type === 'text' && sent[1].data === 'what is this?', 'then the text');
     const dims = await page.evaluate(async (src) => { const i = new Image(); i.src = src; await i.decode(); return [i.width, i.height]; }, sent[0].data);
     assert(dims[0] <= 1280 && dims[1] <= 720, `image capped at 1280x720 (${dims})`);

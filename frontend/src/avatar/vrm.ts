@@ -198,7 +198,7 @@ export class VrmAvatar implements Avatar {
   }
 
   busy(): boolean {
-    return this.blinkT >= 0 || [...this.weights.values()].some((w) => Math.abs(w.cur - w.target) > 0.01);
+    return [...this.weights.values()].some((w) => Math.abs(w.cur - w.target) > 0.01);
   }
 
   private proceduralIdle(): void {
