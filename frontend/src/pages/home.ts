@@ -84,7 +84,15 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
     onReload: () => setTimeout(() => location.reload(), 1500),
     onLipSync: (level) => lip.setEnvelope(level),
     onAgent: (m) => hud.update(m),
-    onScreenshotRequest: async () => null,
+    // proactive chat asks for the screen: the server takes it (loopback-only /api/screenshot, reference §4.8)
+    onScreenshotRequest: async () => {
+      try {
+        const r = await api.get<{ data?: string }>('/api/screenshot');
+        return typeof r.data === 'string' && r.data.startsWith('data:image/') ? r.data : null;
+      } catch {
+        return null;
+      }
+    },
   });
 
   async function analyseEmotion(text: string): Promise<void> {
