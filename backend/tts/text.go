@@ -16,13 +16,17 @@ type Splitter struct {
 	// MinComma is the clause length (runes) below which a comma does not
 	// end a clause, so speech is not chopped into tiny pieces.
 	MinComma int
+	// FirstMinComma is MinComma for the first clause of the reply, kept
+	// small so the voice starts at the first comma ("Well, …").
+	FirstMinComma int
+	released      bool // a clause was returned
 	// MaxRunes forces a cut at the last space (or anywhere for CJK) once a
 	// clause grows this long without punctuation.
 	MaxRunes int
 }
 
 // NewSplitter returns a Splitter with the default thresholds.
-func NewSplitter() *Splitter { return &Splitter{MinComma: 8, MaxRunes: 160} }
+func NewSplitter() *Splitter { return &Splitter{MinComma: 8, FirstMinComma: 2, MaxRunes: 160} }
 
 // Push adds a delta of text and returns the clauses it completed.
 func (s *Splitter) Push(delta string) []string {
@@ -38,6 +42,7 @@ func (s *Splitter) Push(delta string) []string {
 		}
 		if c := Clean(string(s.buf[:n])); c != "" {
 			out = append(out, c)
+			s.released = true
 		}
 		s.buf = append(s.buf[:0], s.buf[n:]...)
 	}
@@ -47,6 +52,7 @@ func (s *Splitter) Push(delta string) []string {
 func (s *Splitter) Flush() string {
 	c := Clean(string(s.buf))
 	s.buf = s.buf[:0]
+	s.released = false
 	return c
 }
 
@@ -83,6 +89,10 @@ func isCJK(r rune) bool {
 func (s *Splitter) cut() int {
 	depth := 0
 	visible := 0 // runes outside brackets, for the comma threshold
+	minComma := s.MinComma
+	if !s.released {
+		minComma = s.FirstMinComma
+	}
 	lastSpace := -1
 	for i := 0; i < len(s.buf); i++ {
 		r := s.buf[i]
@@ -119,7 +129,7 @@ func (s *Splitter) cut() int {
 			} else if i+1 < len(s.buf) && isCloser(s.buf[i+1]) {
 				end = i + 1
 			}
-		case isComma(r) && visible >= s.MinComma:
+		case isComma(r) && visible >= minComma:
 			if r == ':' || r == ',' { // "10:30", "1,000" stay whole
 				if i+1 >= len(s.buf) || unicode.IsDigit(s.buf[i+1]) {
 					continue

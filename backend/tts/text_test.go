@@ -69,6 +69,15 @@ func TestSplitterFirstClauseEarly(t *testing.T) {
 	}
 }
 
+func TestSplitterFirstClauseStartsAtFirstComma(t *testing.T) {
+	s := tts.NewSplitter()
+	got := s.Push("Well, I think so, yes, and then we go. ")
+	want := []string{"Well,", "I think so,", "yes, and then we go."}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 func TestSplitterKeepsStageDirectionWhole(t *testing.T) {
 	s := tts.NewSplitter()
 	got := s.Push("(She pauses. Then, softly!) I missed you. ")
