@@ -140,6 +140,20 @@ describe('ChatController over a real socket', () => {
     expect(switched).toEqual(['vrmchan']);
   });
 
+  it('answers request_screenshot with the captured image, and stays silent without one', async () => {
+    let shot: string | null = 'data:image/jpeg;base64,AAAA';
+    chat.dispose();
+    chat = new ChatController({ socket, view, i18n: new I18n({ en }, 'en'), player, onScreenshotRequest: async () => shot });
+    srv!.send(JSON.stringify({ type: 'request_screenshot' }));
+    await waitFor(() => got.some((m) => m.action === 'screenshot_response'));
+    expect(got.find((m) => m.action === 'screenshot_response')?.data).toBe('data:image/jpeg;base64,AAAA');
+    shot = null;
+    srv!.send(JSON.stringify({ type: 'request_screenshot' }));
+    srv!.send(JSON.stringify({ type: 'pong' }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.filter((m) => m.action === 'screenshot_response')).toHaveLength(1);
+  });
+
   it('marks the session idle and shows reconnecting when the socket drops', async () => {
     script = (m, send) => {
       if (m.action === 'start_session') send({ type: 'session_started', input_mode: 'text' });
