@@ -33,6 +33,10 @@ type character struct {
 	mu     sync.Mutex
 	recent []msg.Message
 	gen    uint64 // bumped on every recent write; a review only writes over the generation it read
+	// synced is the highest archive id the recent file has held (turns
+	// compressed, reviewed or edited away stay below it). It is persisted
+	// with the next archive transaction, or at once after removals.
+	synced int64
 
 	rmu    sync.Mutex
 	review *reviewTask
@@ -68,9 +72,12 @@ func (c *character) recover(ctx context.Context) error {
 	}
 	synced, _ := c.db.State(ctx, stateRecentSynced)
 	threshold, _ := strconv.ParseInt(synced, 10, 64)
+	have := map[int64]bool{}
 	for _, m := range c.recent {
 		threshold = max(threshold, m.ID)
+		have[m.ID] = true
 	}
+	c.synced = threshold
 	open, err := c.db.State(ctx, stateOpenSession)
 	if err != nil || open == "" {
 		return err
@@ -79,10 +86,14 @@ func (c *character) recover(ctx context.Context) error {
 	if err != nil || len(rows) == 0 {
 		return err
 	}
+	n := 0
 	for _, r := range rows {
-		c.recent = append(c.recent, r.Message)
+		if !have[r.ID] {
+			c.recent = append(c.recent, r.Message)
+			n++
+		}
 	}
-	c.srv.log.Info("recovered archived turns missing from recent memory", "character", c.name, "count", len(rows))
+	c.srv.log.Info("recovered archived turns missing from recent memory", "character", c.name, "count", n)
 	return c.writeRecent(ctx)
 }
 
@@ -107,9 +118,19 @@ func (c *character) rebuild(ctx context.Context) error {
 	return c.writeRecent(ctx)
 }
 
-// writeRecent saves c.recent atomically and records the highest archived id
-// it holds. Callers hold c.mu.
+// writeRecent saves c.recent atomically and persists the highest archive
+// id it has held. Callers hold c.mu.
 func (c *character) writeRecent(ctx context.Context) error {
+	if err := c.saveRecent(); err != nil {
+		return err
+	}
+	return c.db.SetState(ctx, stateRecentSynced, strconv.FormatInt(c.synced, 10))
+}
+
+// saveRecent writes the file and raises c.synced in memory only; the turn
+// path persists it inside its next archive transaction instead of paying
+// for a separate commit.
+func (c *character) saveRecent() error {
 	list := c.recent
 	if list == nil {
 		list = []msg.Message{}
@@ -122,12 +143,8 @@ func (c *character) writeRecent(ctx context.Context) error {
 		return err
 	}
 	c.gen++
-	var maxID int64
 	for _, m := range c.recent {
-		maxID = max(maxID, m.ID)
-	}
-	if maxID > 0 {
-		return c.db.SetState(ctx, stateRecentSynced, strconv.FormatInt(maxID, 10))
+		c.synced = max(c.synced, m.ID)
 	}
 	return nil
 }
@@ -153,7 +170,8 @@ func (c *character) appendTurns(ctx context.Context, msgs []msg.Message, at time
 		return err
 	}
 	items, model := c.srv.pending(msgs)
-	ids, err := c.db.Append(ctx, store.KindOriginal, sid, at, items, model)
+	ids, err := c.db.Append(ctx, store.KindOriginal, sid, at, items, model,
+		stateRecentSynced, strconv.FormatInt(c.synced, 10))
 	if err != nil {
 		return err
 	}
@@ -164,7 +182,7 @@ func (c *character) appendTurns(ctx context.Context, msgs []msg.Message, at time
 	if model == "" {
 		c.srv.kick()
 	}
-	return c.writeRecent(ctx)
+	return c.saveRecent()
 }
 
 // cancelReview stops a running review and waits for it; reports whether

@@ -190,3 +190,37 @@ func TestCorruptRecentRebuiltFromArchive(t *testing.T) {
 		t.Fatal("rebuilt recent file wrong")
 	}
 }
+
+// A crash after the archive commit but before the recent-file rename loses
+// the file write only: reopening appends the turn exactly once.
+func TestRecoverTurnMissingFromRecentFile(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	open := func() *memory.Server {
+		srv, err := memory.New(memory.DefaultConfig(dir), memory.Deps{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}
+	srv := open()
+	srv.Cache(ctx, "test", []msg.Message{{Role: msg.Human, Text: "turn A"}})
+	path := filepath.Join(dir, "recent_test.json")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Cache(ctx, "test", []msg.Message{{Role: msg.Human, Text: "turn B"}})
+	srv.Close()
+	if err := os.WriteFile(path, before, 0o600); err != nil { // the write of B "never happened"
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ { // recovery is idempotent
+		srv = open()
+		text, err := srv.NewDialog(ctx, "test")
+		srv.Close()
+		if err != nil || strings.Count(text, "turn A") != 1 || strings.Count(text, "turn B") != 1 {
+			t.Fatalf("round %d: %v\n%s", round, err, text)
+		}
+	}
+}

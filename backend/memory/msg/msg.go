@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -116,7 +117,9 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	*m = Message{Role: role, Text: text}
 	var id string
 	if json.Unmarshal(lm.Data.ID, &id) == nil {
-		fmt.Sscan(id, &m.ID)
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 {
+			m.ID = n
+		}
 	}
 	return nil
 }
