@@ -78,6 +78,10 @@ func (s *Server) embedLoop() {
 		case <-s.wake:
 		}
 		s.mu.Lock()
+		if time.Now().Before(s.embedWait) {
+			s.mu.Unlock()
+			continue
+		}
 		chars := make([]*character, 0, len(s.chars))
 		for _, c := range s.chars {
 			chars = append(chars, c)
@@ -125,13 +129,20 @@ func (s *Server) embedBatch(c *character) bool {
 		err = c.db.SetVectors(ctx, model, ids, vecs)
 	}
 	if err != nil {
-		s.log.Warn("background embedding failed", "character", c.name, "model", model, "err", err)
+		s.log.Warn("background embedding failed; pausing", "character", c.name, "model", model, "err", err, "pause", embedBackoff)
 		s.setEmbedStatus(ctx, c, model, false, err)
+		s.mu.Lock()
+		s.embedWait = time.Now().Add(embedBackoff)
+		s.mu.Unlock()
 		return false
 	}
 	s.setEmbedStatus(ctx, c, model, true, nil)
 	return true
 }
+
+// embedBackoff pauses background embedding after a failure, so a broken
+// provider is not hammered.
+const embedBackoff = 30 * time.Second
 
 type constError string
 

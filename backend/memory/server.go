@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"neko/backend/llm"
@@ -51,9 +52,10 @@ type Server struct {
 	wg     sync.WaitGroup
 	wake   chan struct{}
 
-	mu    sync.Mutex
-	chars map[string]*character
-	embst map[string]embedStatus
+	mu        sync.Mutex
+	chars     map[string]*character
+	embst     map[string]embedStatus
+	embedWait time.Time // after a provider failure, background embedding pauses until then
 }
 
 // New opens the memory folder and starts the background embedding worker
