@@ -230,9 +230,9 @@ func benchFirstAudio(b *testing.B, reply string) {
 }
 
 func BenchmarkOfflineFirstAudio(b *testing.B) {
-	b.Run("one-clause", func(b *testing.B) { benchFirstAudio(b, "Hello, it is nice to see you again today.") })
+	b.Run("one-clause", func(b *testing.B) { benchFirstAudio(b, "It is so nice to see you again today.") })
 	b.Run("five-clauses", func(b *testing.B) {
-		benchFirstAudio(b, "Hello, it is nice to see you again today. I was thinking about our walk yesterday. "+
+		benchFirstAudio(b, "It is so nice to see you again today. I was thinking about our walk yesterday. "+
 			"The weather was lovely, wasn't it? We should go again soon. Maybe this weekend, if you are free.")
 	})
 }
