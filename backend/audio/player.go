@@ -2,6 +2,7 @@ package audio
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -88,7 +89,6 @@ type playChunk struct {
 type Player struct {
 	cfg  PlayerConfig
 	log  *slog.Logger
-	dev  device
 	wake chan struct{}
 
 	mu          sync.Mutex
@@ -109,6 +109,10 @@ type Player struct {
 	interrupted idSet
 	onLip       func(LipSync)
 	failed      atomic.Bool
+
+	devBox       atomic.Pointer[devBox] // set once the device is ready
+	pending      device                 // opened but not ready by ReadyTimeout (Run waits)
+	pendingReady <-chan struct{}
 }
 
 type envelopeTrack struct {
@@ -116,20 +120,55 @@ type envelopeTrack struct {
 	values []float32
 }
 
-// NewPlayer opens the local audio device (48 kHz stereo float32). When no
-// device is usable it logs one line and returns a disabled player.
+// NewPlayer opens the local audio device (48 kHz stereo float32) and waits
+// up to ReadyTimeout for it. When no device is usable it logs one line and
+// returns a disabled player. A device that is merely slow stays pending:
+// Run enables playback if it becomes ready later.
 func NewPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
+	return newPlayerWith(cfg, log, openDevice)
+}
+
+// openFunc opens the output device; ready is closed once it has opened or
+// failed (then err reports why).
+type openFunc func(buffer time.Duration) (dev device, ready <-chan struct{}, err error)
+
+func newPlayerWith(cfg PlayerConfig, log *slog.Logger, open openFunc) *Player {
 	cfg.defaults()
 	p := newPlayer(cfg, log)
-	dev, err := openDevice(cfg.ReadyTimeout, cfg.DeviceBuffer)
+	dev, ready, err := open(cfg.DeviceBuffer)
 	if err != nil {
 		p.reason = err.Error()
+		p.log.Warn("local audio playback disabled", "err", err)
+		return p
+	}
+	timer := time.NewTimer(cfg.ReadyTimeout)
+	defer timer.Stop()
+	select {
+	case <-ready:
+	case <-timer.C:
+		p.reason = fmt.Sprintf("audio output not ready after %v (still waiting)", cfg.ReadyTimeout)
+		p.pending, p.pendingReady = dev, ready
+		p.log.Warn("local audio playback disabled until the device is ready", "timeout", cfg.ReadyTimeout)
+		return p
+	}
+	if err := dev.err(); err != nil {
+		p.reason = "audio output: " + err.Error()
 		p.log.Warn("local audio playback disabled", "err", err)
 		return p
 	}
 	p.attach(dev)
 	return p
 }
+
+// dev returns the attached device or nil.
+func (p *Player) dev() device {
+	if b := p.devBox.Load(); b != nil {
+		return b.d
+	}
+	return nil
+}
+
+type devBox struct{ d device }
 
 func newPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
 	if log == nil {
@@ -143,18 +182,40 @@ func newPlayer(cfg PlayerConfig, log *slog.Logger) *Player {
 }
 
 func (p *Player) attach(dev device) {
-	p.dev = dev
+	p.mu.Lock()
 	p.idle = true
+	p.reason = ""
+	p.mu.Unlock()
 	dev.start(playerReader{p})
 	dev.pause()
 	_ = dev.suspend()
+	p.devBox.Store(&devBox{dev}) // last: from here on the player is available
+}
+
+// awaitDevice waits for a device that was slow to open.
+func (p *Player) awaitDevice(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-p.pendingReady:
+	}
+	if err := p.pending.err(); err != nil {
+		p.mu.Lock()
+		p.reason = "audio output: " + err.Error()
+		p.mu.Unlock()
+		p.log.Warn("local audio playback disabled", "err", err)
+		return false
+	}
+	p.attach(p.pending)
+	p.log.Info("local audio playback enabled: the device became ready")
+	return true
 }
 
 // Status reports whether local playback works and what it is doing.
 func (p *Player) Status() PlayerStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PlayerStatus{Available: p.dev != nil && !p.failed.Load(), Reason: p.reason, Playing: p.playing, Volume: p.volume, Muted: p.muted}
+	return PlayerStatus{Available: p.dev() != nil && !p.failed.Load(), Reason: p.reason, Playing: p.playing, Volume: p.volume, Muted: p.muted}
 }
 
 // SetLipSyncHandler sets the function that receives lip-sync values.
@@ -165,7 +226,7 @@ func (p *Player) SetLipSyncHandler(fn func(LipSync)) {
 }
 
 // Available reports whether a device is open.
-func (p *Player) Available() bool { return p.dev != nil && !p.failed.Load() }
+func (p *Player) Available() bool { return p.dev() != nil && !p.failed.Load() }
 
 // fail disables local playback after the device broke: queued audio is
 // dropped and Available turns false, so the fan-out streams instead.
@@ -187,8 +248,8 @@ func (p *Player) SetVolume(v float64) {
 	p.volume = v
 	eff := p.effectiveVolume()
 	p.mu.Unlock()
-	if p.dev != nil {
-		p.dev.setVolume(eff)
+	if d := p.dev(); d != nil {
+		d.setVolume(eff)
 	}
 }
 
@@ -198,8 +259,8 @@ func (p *Player) SetMuted(m bool) {
 	p.muted = m
 	eff := p.effectiveVolume()
 	p.mu.Unlock()
-	if p.dev != nil {
-		p.dev.setVolume(eff)
+	if d := p.dev(); d != nil {
+		d.setVolume(eff)
 	}
 }
 
@@ -214,13 +275,18 @@ func (p *Player) effectiveVolume() float64 {
 // arrives, reports the lip-sync envelope every 20 ms and suspends the device
 // once idle, so an idle player uses no CPU.
 func (p *Player) Run(ctx context.Context) {
-	if p.dev == nil {
+	if p.dev() == nil && (p.pending == nil || !p.awaitDevice(ctx)) {
 		<-ctx.Done()
 		return
 	}
+	dev := p.dev()
+	p.mu.Lock()
+	vol := p.effectiveVolume()
+	p.mu.Unlock()
+	dev.setVolume(vol)
 	defer func() {
-		p.dev.pause()
-		_ = p.dev.suspend()
+		dev.pause()
+		_ = dev.suspend()
 	}()
 	tick := time.NewTicker(EnvelopeInterval)
 	tick.Stop()
@@ -243,8 +309,8 @@ func (p *Player) Run(ctx context.Context) {
 			p.mu.Lock()
 			p.idle = false
 			p.mu.Unlock()
-			p.dev.reset() // clears the EOF the idle reader reported
-			if err := p.dev.resume(); err != nil {
+			dev.reset() // clears the EOF the idle reader reported
+			if err := dev.resume(); err != nil {
 				p.log.Warn("resume audio device", "err", err)
 			}
 			p.startDevice()
@@ -258,12 +324,12 @@ func (p *Player) Run(ctx context.Context) {
 		case <-p.wake:
 		case <-tick.C:
 		}
-		if err := p.dev.err(); err != nil {
+		if err := dev.err(); err != nil {
 			p.fail(err)
 			<-ctx.Done()
 			return
 		}
-		buffered := int64(p.dev.buffered() / 8) // before p.mu: see Interrupt
+		buffered := int64(dev.buffered() / 8) // before p.mu: see Interrupt
 		p.mu.Lock()
 		p.releaseGateLocked()
 		id, pos := p.current, p.readPos-buffered
@@ -308,8 +374,8 @@ func (p *Player) Run(ctx context.Context) {
 			}
 			p.idle = true
 			p.mu.Unlock()
-			p.dev.pause()
-			if err := p.dev.suspend(); err != nil {
+			dev.pause()
+			if err := dev.suspend(); err != nil {
 				p.log.Warn("suspend audio device", "err", err)
 			}
 			p.setPlaying(false)
@@ -324,7 +390,7 @@ func (p *Player) startDevice() {
 	p.mu.Lock()
 	p.priming = true
 	p.mu.Unlock()
-	p.dev.play()
+	p.dev().play()
 	p.mu.Lock()
 	p.priming = false
 	p.mu.Unlock()

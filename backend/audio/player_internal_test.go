@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,4 +162,46 @@ func TestPlayerDisablesItselfWhenTheDeviceFails(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+func TestPlayerEnablesASlowDeviceWhenItBecomesReady(t *testing.T) {
+	for _, failLate := range []bool{false, true} {
+		d := &fakeDevice{}
+		ready := make(chan struct{})
+		open := func(time.Duration) (device, <-chan struct{}, error) { return d, ready, nil }
+		p := newPlayerWith(PlayerConfig{ReadyTimeout: time.Millisecond}, nil, open)
+		if st := p.Status(); st.Available || st.Reason == "" {
+			t.Fatalf("before ready: %+v", st)
+		}
+		p.Enqueue("early", ms(10)) // dropped while unavailable, never blocks
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { p.Run(ctx); close(done) }()
+		if failLate {
+			d.mu.Lock()
+			d.failed = errors.New("snd_pcm_open: no such device")
+			d.mu.Unlock()
+		}
+		close(ready)
+		deadline := time.Now().Add(5 * time.Second)
+		for !failLate && !p.Available() {
+			if time.Now().After(deadline) {
+				t.Fatal("a late device was never enabled")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if failLate {
+			for p.Status().Reason == "" || !strings.Contains(p.Status().Reason, "no such device") {
+				if time.Now().After(deadline) {
+					t.Fatalf("late failure not reported: %+v", p.Status())
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if p.Available() {
+				t.Fatal("a device that failed while opening was enabled")
+			}
+		}
+		cancel()
+		<-done
+	}
 }

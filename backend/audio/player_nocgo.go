@@ -8,6 +8,6 @@ import (
 )
 
 // openDevice reports that this build has no local playback (oto needs cgo).
-func openDevice(time.Duration, time.Duration) (device, error) {
-	return nil, errors.New("local playback unavailable: built without cgo")
+func openDevice(time.Duration) (device, <-chan struct{}, error) {
+	return nil, nil, errors.New("local playback unavailable: built without cgo")
 }

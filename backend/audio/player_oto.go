@@ -15,27 +15,17 @@ type otoDevice struct {
 	pl  *oto.Player
 }
 
-// openDevice creates the process's oto context (48 kHz, stereo, float32),
-// waits for it with a timeout and then checks ctx.Err(): with no device oto
-// still returns a context, and playing on it would hang.
-func openDevice(readyTimeout, buffer time.Duration) (device, error) {
+// openDevice creates the process's oto context (48 kHz, stereo, float32).
+// The caller waits on ready with a timeout and then checks err(): with no
+// device oto still returns a context, and playing on it would hang.
+func openDevice(buffer time.Duration) (device, <-chan struct{}, error) {
 	ctx, ready, err := oto.NewContext(&oto.NewContextOptions{
 		SampleRate: PlaybackRate, ChannelCount: 2, Format: oto.FormatFloat32LE, BufferSize: buffer,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open audio output: %w", err)
+		return nil, nil, fmt.Errorf("open audio output: %w", err)
 	}
-	timer := time.NewTimer(readyTimeout)
-	defer timer.Stop()
-	select {
-	case <-ready:
-	case <-timer.C:
-		return nil, fmt.Errorf("audio output not ready after %v", readyTimeout)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("audio output: %w", err)
-	}
-	return &otoDevice{ctx: ctx}, nil
+	return &otoDevice{ctx: ctx}, ready, nil
 }
 
 func (d *otoDevice) start(r io.Reader) {

@@ -124,7 +124,7 @@ func (p *Player) Interrupt(speechID string) {
 	p.mu.Unlock()
 	if cut {
 		// Outside p.mu: oto holds its player lock while it calls Read.
-		p.dev.reset()
+		p.dev().reset()
 		p.startDevice()
 	}
 	p.kick()
