@@ -150,6 +150,8 @@ func TestFanoutDeliversPairsAndSurvivesAStalledClient(t *testing.T) {
 		go readPairs(c, n, results[i], errs)
 	}
 	sent := make(chan struct{})
+	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
 		defer close(sent)
 		for i := range n {
@@ -157,15 +159,22 @@ func TestFanoutDeliversPairsAndSurvivesAStalledClient(t *testing.T) {
 				chunk[j] = int16(i*7 + j)
 			}
 			f.PCM("neko", "s1", chunk)
-			// Keep the readers' queues from overflowing; the stalled
-			// client overflows regardless.
-			time.Sleep(200 * time.Microsecond)
+			// Stay within the reading clients' queues (however slowly
+			// this machine schedules them); the stalled client overflows
+			// regardless. PCM itself never waits.
+			for i-min(len(results[0]), len(results[1])) > 128 {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Microsecond):
+				}
+			}
 		}
 	}()
 	select {
 	case <-sent:
-	case <-time.After(30 * time.Second):
-		t.Fatal("a stalled client blocked the sender")
+	case <-time.After(60 * time.Second):
+		t.Fatal("a stalled client blocked the sender (or the readers stopped)")
 	}
 	for range 2 {
 		if err := <-errs; err != nil {
