@@ -46,11 +46,12 @@ type registry struct {
 	ttl   time.Duration
 	now   func() time.Time
 	tasks map[string]*entry
+	live  map[string]*entry // the active subset, for the deduper
 	swept time.Time
 }
 
 func newRegistry(ttl time.Duration, now func() time.Time) *registry {
-	return &registry{ttl: ttl, now: now, tasks: map[string]*entry{}}
+	return &registry{ttl: ttl, now: now, tasks: map[string]*entry{}, live: map[string]*entry{}}
 }
 
 func newID() string {
@@ -67,12 +68,16 @@ func (r *registry) addUnlessDuplicate(t bridge.Task, instruction string, cancel 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expireLocked()
-	for id, e := range r.tasks {
+	for id, e := range r.live {
 		if e.active() && e.task.Type == t.Type && (e.key == key || jaccard(e.toks, toks)) {
 			return id, false
 		}
 	}
-	r.tasks[t.ID] = &entry{task: t, key: key, toks: toks, cancel: cancel}
+	e := &entry{task: t, key: key, toks: toks, cancel: cancel}
+	r.tasks[t.ID] = e
+	if e.active() {
+		r.live[t.ID] = e
+	}
 	return "", true
 }
 
@@ -88,6 +93,7 @@ func (r *registry) update(id string, f func(e *entry)) (bridge.Task, bool) {
 	if !e.active() && e.finished.IsZero() {
 		e.finished = r.now()
 		e.cancel = nil
+		delete(r.live, id)
 	}
 	return cloneTask(e.task), true
 }
@@ -174,7 +180,7 @@ func (r *registry) cancelAll(clear bool) {
 		}
 	}
 	if clear {
-		r.tasks = map[string]*entry{}
+		r.tasks, r.live = map[string]*entry{}, map[string]*entry{}
 	}
 	r.mu.Unlock()
 	for _, c := range cs {
