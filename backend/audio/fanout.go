@@ -79,6 +79,7 @@ type Fanout struct {
 	clients  map[string]map[*fanClient]struct{}
 	speakers [32]speaker // recent speech ids sent to the local player
 	nextSpk  int
+	cut      map[string]*idSet // per character: recently interrupted speech ids
 }
 
 type speaker struct{ speechID, character string }
@@ -113,7 +114,8 @@ func NewFanout(cfg FanoutConfig, local LocalSink, log *slog.Logger) *Fanout {
 	if cfg.Mode == "" {
 		cfg.Mode = ModeStream
 	}
-	return &Fanout{local: local, log: log, qlen: cfg.QueueLen, mode: cfg.Mode, clients: map[string]map[*fanClient]struct{}{}}
+	return &Fanout{local: local, log: log, qlen: cfg.QueueLen, mode: cfg.Mode,
+		clients: map[string]map[*fanClient]struct{}{}, cut: map[string]*idSet{}}
 }
 
 // SetMode changes where speech goes from the next chunk on.
@@ -217,10 +219,13 @@ func (c *fanClient) isInterrupted(id string) bool {
 }
 
 // routes returns the clients of character and whether the local player
-// takes the audio.
-func (f *Fanout) routes(character string) (clients []*fanClient, local, stream bool) {
+// takes the audio; nothing at all for a speech that was interrupted.
+func (f *Fanout) routes(character, speechID string) (clients []*fanClient, local, stream bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if cut := f.cut[character]; cut != nil && cut.has(speechID) {
+		return nil, false, false
+	}
 	for c := range f.clients[character] {
 		clients = append(clients, c)
 	}
@@ -242,7 +247,7 @@ func (f *Fanout) PCM(character, speechID string, pcm []int16) {
 	if len(pcm) == 0 {
 		return
 	}
-	clients, local, stream := f.routes(character)
+	clients, local, stream := f.routes(character, speechID)
 	if local {
 		f.noteSpeaker(speechID, character)
 		f.local.Enqueue(speechID, pcm)
@@ -261,7 +266,7 @@ func (f *Fanout) Ogg(character, speechID string, b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	clients, _, _ := f.routes(character)
+	clients, _, _ := f.routes(character, speechID)
 	h := AudioChunkHeader{Type: "audio_chunk", SpeechID: speechID, Format: "ogg_opus"}
 	f.broadcast(clients, fanItem{speechID: speechID, header: h, binary: append([]byte(nil), b...)})
 }
@@ -269,7 +274,7 @@ func (f *Fanout) Ogg(character, speechID string, b []byte) {
 // EndSpeech marks the end of an utterance (the local player starts a short
 // reply without waiting for its pre-roll).
 func (f *Fanout) EndSpeech(character, speechID string) {
-	if _, local, _ := f.routes(character); local {
+	if _, local, _ := f.routes(character, speechID); local {
 		f.local.EndSpeech(speechID)
 	}
 }
@@ -304,7 +309,7 @@ func (f *Fanout) OnPlayerLipSync(l LipSync) {
 
 // LipSync sends a mouth value to the character's clients.
 func (f *Fanout) LipSync(character string, l LipSync) {
-	clients, _, _ := f.routes(character)
+	clients, _, _ := f.routes(character, l.SpeechID)
 	f.broadcast(clients, fanItem{speechID: l.SpeechID, header: LipSyncMessage{Type: "lipsync", LipSync: l}})
 }
 
@@ -329,7 +334,18 @@ func (f *Fanout) broadcast(clients []*fanClient, it fanItem) {
 // cuts it off and no client starts another frame of it. Frames of that id
 // sent later are dropped too.
 func (f *Fanout) Interrupt(character, speechID string) {
-	clients, _, _ := f.routes(character)
+	f.mu.Lock()
+	cut := f.cut[character]
+	if cut == nil {
+		cut = &idSet{}
+		f.cut[character] = cut
+	}
+	cut.add(speechID)
+	var clients []*fanClient
+	for c := range f.clients[character] {
+		clients = append(clients, c)
+	}
+	f.mu.Unlock()
 	for _, c := range clients {
 		c.mu.Lock()
 		c.interrupted.add(speechID)

@@ -179,11 +179,13 @@ func TestFanoutInterruptStopsASpeechEverywhere(t *testing.T) {
 	start := time.Now()
 	f.Interrupt("neko", "s1")
 	returned := time.Now()
+	r3 := &recordingWriter{inner: newPipeWriter()} // joins after the interrupt
+	f.Attach("neko", r3)
 	f.PCM("neko", "s1", chunk) // a late chunk of the interrupted speech
 	for range 5 {
 		f.PCM("neko", "s2", chunk)
 	}
-	for _, r := range []*recordingWriter{r1, r2} {
+	for _, r := range []*recordingWriter{r1, r2, r3} {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			r.mu.Lock()
@@ -227,6 +229,14 @@ func TestFanoutInterruptStopsASpeechEverywhere(t *testing.T) {
 	}
 	if !slices.Contains(sink.interrupted, "s1") {
 		t.Fatal("the local player was not interrupted")
+	}
+	r3.mu.Lock()
+	defer r3.mu.Unlock()
+	if len(r3.log) != 5 || r3.log[0].speechID != "s2" {
+		t.Fatalf("a client that joined after the interrupt got %d frames starting with %q", len(r3.log), r3.log[0].speechID)
+	}
+	if sink.samples["s1"] != 100*len(chunk) {
+		t.Fatalf("the late s1 chunk reached the local player (%d samples)", sink.samples["s1"])
 	}
 }
 
