@@ -15,6 +15,12 @@ export function settingsTests({ assert, until, artifacts }) {
     await page.waitForSelector(`[data-testid=msg].${kind}`, { timeout: 10000 });
     return page.textContent('[data-testid=msg]');
   };
+  /** clearMsg empties the message line so the next msgIs sees only the next result. */
+  const clearMsg = (page) => page.evaluate(() => {
+    const m = document.querySelector('[data-testid=msg]');
+    m.textContent = '';
+    m.className = 'msg';
+  });
   const shot = (page, name) => page.screenshot({ path: join(artifacts, name), fullPage: true });
 
   return [
@@ -70,17 +76,20 @@ export function settingsTests({ assert, until, artifacts }) {
         const good = readFileSync(resolve(here, '..', 'public', 'static', 'vrm', 'default.vrm'));
         const cut = join(dir, 'cut.vrm');
         writeFileSync(cut, good.subarray(0, 4000));
+        await clearMsg(page);
         await page.setInputFiles('[data-testid=vrm-input]', cut);
         assert(/not a valid VRM/.test(await msgIs(page, 'error')), 'truncated VRM refused');
         const folder = join(dir, 'notamodel');
         mkdirSync(folder);
         writeFileSync(join(folder, 'readme.txt'), 'hi');
+        await clearMsg(page);
         await page.setInputFiles('[data-testid=live2d-input]', folder);
         const m2 = await msgIs(page, 'error');
         assert(/no \.model3\.json/.test(m2), `clear message for a folder without a model (${m2})`);
         assert(srv.state.uploads === uploadsBefore, 'nothing was sent to the server');
         const ok = join(dir, 'mine.vrm');
         writeFileSync(ok, good);
+        await clearMsg(page);
         await page.setInputFiles('[data-testid=vrm-input]', ok);
         await msgIs(page, 'ok');
         assert(await page.evaluate(() => document.querySelector('[data-testid=progress]').value) === 1, 'progress bar full');
@@ -128,8 +137,8 @@ export function settingsTests({ assert, until, artifacts }) {
       // long-term layers: search, edit, delete
       await page.fill('[data-testid=archive-query]', 'seagulls');
       await page.click('[data-testid=archive-search]');
-      await page.waitForSelector('[data-testid=archive-text-2]');
-      assert(await page.locator('[data-testid=archive-text-1]').count() === 0, 'recall filters the layer');
+      await until(async () => (await page.locator('[data-testid=archive-text-1]').count()) === 0 &&
+        (await page.locator('[data-testid=archive-text-2]').count()) === 1, 'recall filters the layer');
       await page.fill('[data-testid=archive-text-2]', 'I remember the seagulls and the wind');
       await page.click('[data-testid=archive-save-2]');
       await until(() => srv.state.archive.original.find((r) => r.id === 2)?.text.endsWith('wind'), 'archive edit saved');
