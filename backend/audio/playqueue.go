@@ -72,6 +72,9 @@ func (p *Player) enqueue(speechID string, f []float32) {
 // EndSpeech marks the last chunk of an utterance: a short reply below the
 // pre-roll starts at once.
 func (p *Player) EndSpeech(speechID string) {
+	if !p.Available() {
+		return
+	}
 	p.mu.Lock()
 	p.ended[speechID] = true
 	p.releaseGateLocked()
