@@ -67,23 +67,45 @@ func (a *AgentSide) Start(ctx context.Context) {
 	go a.supervise(ctx)
 }
 
-// Send pushes an event to main. A failed send triggers a reconnect.
+// Send pushes an event to main. A failed send triggers a reconnect; the
+// event is retried once on the new sockets (up to ~1 s), so an event raised
+// while the sockets are being rebuilt is not lost.
 func (a *AgentSide) Send(ev Event) error {
 	b, err := Encode(ev)
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	s := a.push
-	a.mu.Unlock()
-	if s == nil {
-		return errors.New("bridge: not connected to the main server")
+	var last error
+	deadline := time.Now().Add(time.Second)
+	for attempt := 0; ; attempt++ {
+		a.mu.Lock()
+		s := a.push
+		a.mu.Unlock()
+		if s != nil {
+			if last = s.Send(zmq4.NewMsg(b)); last == nil {
+				return nil
+			}
+			a.sendFail.Store(true)
+		} else {
+			last = errors.New("not connected to the main server")
+		}
+		if attempt > 0 && time.Now().After(deadline) {
+			return fmt.Errorf("bridge: send %s: %w", ev.EventType, last)
+		}
+		// Wait for the next generation of sockets.
+		for time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+			a.mu.Lock()
+			next := a.push
+			a.mu.Unlock()
+			if next != nil && next != s {
+				break
+			}
+		}
+		if time.Now().After(deadline) && attempt > 0 {
+			return fmt.Errorf("bridge: send %s: %w", ev.EventType, last)
+		}
 	}
-	if err := s.Send(zmq4.NewMsg(b)); err != nil {
-		a.sendFail.Store(true)
-		return fmt.Errorf("bridge: send %s: %w", ev.EventType, err)
-	}
-	return nil
 }
 
 // Close stops everything; the Analyze and Session channels are closed.

@@ -44,7 +44,7 @@ func freePorts(t testing.TB, n int) []int {
 func testConfig(t testing.TB) bridge.Config {
 	p := freePorts(t, 3)
 	return bridge.Config{SessionPort: p[0], AgentPort: p[1], AnalyzePort: p[2], InstanceID: "test",
-		Heartbeat: 50 * time.Millisecond, PeerTimout: 300 * time.Millisecond, AckTimeout: 300 * time.Millisecond}
+		Heartbeat: 100 * time.Millisecond, PeerTimout: time.Second, AckTimeout: 500 * time.Millisecond}
 }
 
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {

@@ -34,26 +34,27 @@ type Manager struct {
 	cmds chan func()
 
 	// Owned by run.
-	conn       *conn
-	mode       string // "" when no session
-	starting   bool
-	pending    []clientMsg // input received while a session starts
-	text       *textSession
-	rt         *realtimeSession
-	cascade    *cascade // voice without a realtime model
-	speaking   bool     // her TTS audio of the last turn may still be playing
-	speechID   string
-	turnText   strings.Builder // the assistant text of the current turn
-	session    []Turn          // the whole session, settled into memory at the end
-	unsynced   []Turn          // turns since the last /cache
-	replies    []string        // last assistant replies (repetition check)
-	callbacks  []bridge.Event  // agent results waiting to be told
-	worker     *tts.Worker
-	workerStop context.CancelFunc
-	images     []string // screen frames waiting for the next text turn
-	lang       string
-	failures   int
-	coolUntil  time.Time
+	conn             *conn
+	mode             string // "" when no session
+	starting         bool
+	pending          []clientMsg // input received while a session starts
+	text             *textSession
+	rt               *realtimeSession
+	cascade          *cascade // voice without a realtime model
+	speaking         bool     // her TTS audio of the last turn may still be playing
+	speechID         string
+	turnText         strings.Builder // the assistant text of the current turn
+	session          []Turn          // the whole session, settled into memory at the end
+	unsynced         []Turn          // turns since the last /cache
+	replies          []string        // last assistant replies (repetition check)
+	callbacks        []bridge.Event  // agent results waiting to be told
+	pendingProactive string          // a proactive line waiting for its session
+	worker           *tts.Worker
+	workerStop       context.CancelFunc
+	images           []string // screen frames waiting for the next text turn
+	lang             string
+	failures         int
+	coolUntil        time.Time
 
 	active atomic.Bool   // a session is running (any mode)
 	voice  atomic.Bool   // a realtime voice session is running
@@ -194,6 +195,10 @@ func (m *Manager) sessionReady(mode string, ts *textSession, rt *realtimeSession
 	}
 	if len(m.callbacks) > 0 && m.text != nil {
 		m.deliverCallbacks()
+	}
+	if line := m.pendingProactive; line != "" && m.text != nil {
+		m.pendingProactive = ""
+		m.deliverProactive(line)
 	}
 }
 
