@@ -210,6 +210,8 @@ export class Live2DAvatar implements Avatar {
   }
 
   dispose(): void {
+    const gl = (this.app.renderer as unknown as { gl?: WebGLRenderingContext }).gl;
     this.app.destroy(false, { children: true });
+    gl?.getExtension('WEBGL_lose_context')?.loseContext(); // free the GPU context now
   }
 }

@@ -261,5 +261,6 @@ export class VrmAvatar implements Avatar {
     this.mixer?.stopAllAction();
     VRMUtils.deepDispose(this.vrm.scene);
     this.renderer.dispose();
+    this.renderer.forceContextLoss(); // free the GPU context now, not at garbage collection
   }
 }

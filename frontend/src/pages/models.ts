@@ -113,5 +113,4 @@ export async function renderModels(ctx: PageContext): Promise<void> {
   });
 
   await refresh();
-  (globalThis as unknown as { __nekoPreview: unknown }).__nekoPreview = stage;
 }
