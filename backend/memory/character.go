@@ -139,7 +139,7 @@ func (c *character) saveRecent() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(c.srv.recentPath(c.name), b, 0o600); err != nil {
+	if err := writeFileAtomic(c.srv.recentPath(c.name), b, 0o600, c.srv.cfg.NoFsync); err != nil {
 		return err
 	}
 	c.gen++

@@ -25,7 +25,10 @@ type Config struct {
 	EmbedBatch     int           // texts per background embedding request (32)
 	EmbedInterval  time.Duration // background re-embedding poll (2 s)
 	EnableShutdown bool          // honour POST /shutdown (calls OnShutdown)
-	OnShutdown     func()
+	// NoFsync skips fsync on SQLite commits and recent-file writes. Writes
+	// still survive a killed process, not a power loss. Tests only.
+	NoFsync    bool
+	OnShutdown func()
 	// ReviewEnabled reports core_config's recent_memory_auto_review; nil = true.
 	ReviewEnabled func() bool
 	Now           func() time.Time

@@ -51,6 +51,7 @@ func TestRecallQualityProvider(t *testing.T) {
 	}}
 	cfg := memory.DefaultConfig(t.TempDir())
 	cfg.EmbedInterval = 10 * time.Millisecond
+	cfg.NoFsync = true
 	srv, err := memory.New(cfg, deps, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -158,7 +158,11 @@ func (s *Server) char(ctx context.Context, name string) (*character, error) {
 	if c, ok := s.chars[name]; ok {
 		return c, nil
 	}
-	db, err := store.Open(ctx, s.dbPath(name))
+	var opts []store.Option
+	if s.cfg.NoFsync {
+		opts = append(opts, store.WithoutFsync())
+	}
+	db, err := store.Open(ctx, s.dbPath(name), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,7 @@ func newEnvCfg(t *testing.T, withLLM, withEmbed bool, tweak func(*memory.Config)
 		}}
 	cfg := memory.DefaultConfig(e.dir)
 	cfg.EmbedInterval = 20 * time.Millisecond
+	cfg.NoFsync = true // durability is TestCrashSafety's job; the shared test disk is slow
 	if tweak != nil {
 		tweak(&cfg)
 	}

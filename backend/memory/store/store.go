@@ -67,10 +67,24 @@ type DB struct {
 	vix  *vindex
 }
 
-// Open opens (creating if needed) the database at path.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Option adjusts Open.
+type Option func(*options)
+
+type options struct{ sync string }
+
+// WithoutFsync sets synchronous=OFF: commits survive a killed process but
+// not a power loss. For tests and benchmarks that measure logic, not disks.
+func WithoutFsync() Option { return func(o *options) { o.sync = "OFF" } }
+
+// Open opens (creating if needed) the database at path. Commits are
+// fsynced (WAL, synchronous=FULL) unless WithoutFsync is given.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	o := options{sync: "FULL"}
+	for _, f := range opts {
+		f(&o)
+	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(FULL)", "foreign_keys(ON)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(" + o.sync + ")", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
 	}
 	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
