@@ -123,10 +123,16 @@ func (s *Server) settingsJSON(name string) string {
 	return string(b)
 }
 
+// reservedKeys are system fields of a profile (reference §11.1), never
+// shown to the model, including legacy flat copies of _reserved.
+var reservedKeys = map[string]bool{"live2d": true, "voice_id": true, "system_prompt": true, "model_type": true,
+	"vrm": true, "vrm_animation": true, "lighting": true, "vrm_rotation": true, "live2d_item_id": true,
+	"item_id": true, "idleAnimation": true}
+
 func publicFields(p map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range p {
-		if !strings.HasPrefix(k, "_") {
+		if !strings.HasPrefix(k, "_") && !reservedKeys[k] {
 			out[k] = v
 		}
 	}

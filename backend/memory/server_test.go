@@ -23,7 +23,7 @@ type chars struct{ names []string }
 func (c chars) MasterName() string { return "哥哥" }
 func (c chars) Names() []string    { return c.names }
 func (c chars) Profile(n string) (map[string]any, bool) {
-	return map[string]any{"性别": "女", "_reserved": map[string]any{"voice_id": "x"}}, true
+	return map[string]any{"性别": "女", "_reserved": map[string]any{"voice_id": "x"}, "system_prompt": "legacy"}, true
 }
 
 type env struct {
@@ -131,7 +131,7 @@ func TestCacheNewDialogAndSettleFix(t *testing.T) {
 	}
 	code, text := e.do("GET", "/new_dialog/小白", "")
 	if code != 200 || !strings.Contains(text, "======以下是小白的内心活动======") || !strings.Contains(text, "哥哥 | 我养了一只猫叫Mochi") ||
-		!strings.Contains(text, "小白 | 好可爱！") || !strings.Contains(text, `"性别":"女"`) || strings.Contains(text, "_reserved") {
+		!strings.Contains(text, "小白 | 好可爱！") || !strings.Contains(text, `"性别":"女"`) || strings.Contains(text, "_reserved") || strings.Contains(text, "legacy") {
 		t.Fatalf("new_dialog: %d\n%s", code, text)
 	}
 	if code, text := e.do("GET", "/new_dialog/nobody", ""); code != 200 || text != "" {
