@@ -422,3 +422,13 @@ func DefaultCharacters() *Characters {
 	normalizeReserved(&ch.Reserved)
 	return &Characters{Master: master, List: []*Character{ch}, Current: "test", extra: NewObject()}
 }
+
+// CharacterFromJSON builds a character from one profile object in the
+// characters.json shape (fields in file order, optional _reserved, legacy
+// flat fields migrated), e.g. an imported character card.
+func CharacterFromJSON(name string, raw []byte) (*Character, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	return parseCharacter(name, raw)
+}

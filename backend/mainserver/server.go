@@ -55,8 +55,9 @@ type Deps struct {
 	VRM       http.Handler            // /api/model/vrm/
 	Extra     map[string]http.Handler // further "METHOD /path" patterns (system extras, proactive chat, emotion …)
 
-	WorkshopRoot string // folder mounted at /workshop and /user_mods; "" = paths.Workshop
-	Shutdown     func() // called by POST /api/beacon/shutdown in open-browser mode
+	WorkshopRoot  string       // folder mounted at /workshop and /user_mods; "" = paths.Workshop
+	WorkshopFiles http.Handler // when set, serves /workshop and /user_mods (paths relative to the root) instead
+	Shutdown      func()       // called by POST /api/beacon/shutdown in open-browser mode
 }
 
 // Server is the main HTTP server's handler tree.
@@ -153,7 +154,13 @@ func (s *Server) staticRoutes() error {
 	}
 	mounts := []struct{ prefix, dir string }{
 		{"/user_live2d/", p.Live2D}, {"/user_vrm/animation/", p.VRMAnimation}, {"/user_vrm/", p.VRM},
-		{"/workshop/", ws}, {"/user_mods/", ws},
+	}
+	if s.deps.WorkshopFiles != nil {
+		for _, prefix := range []string{"/workshop/", "/user_mods/"} {
+			s.mux.Handle("GET "+prefix, http.StripPrefix(prefix[:len(prefix)-1], s.deps.WorkshopFiles))
+		}
+	} else {
+		mounts = append(mounts, struct{ prefix, dir string }{"/workshop/", ws}, struct{ prefix, dir string }{"/user_mods/", ws})
 	}
 	for _, m := range mounts {
 		fsrv, err := guard.NewFileServer(m.dir)

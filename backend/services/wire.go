@@ -1,6 +1,7 @@
 package services
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -32,13 +33,21 @@ func (s *Services) bridgeConfig() bridge.Config {
 		InstanceID: s.opts.InstanceID}
 }
 
-// endpoint resolves a model role for the llm clients.
+// endpoint resolves a model role for the llm clients; a role without a
+// usable key is not configured (nothing is sent to a provider then).
 func (s *Services) endpoint(role string) llm.Endpoint {
+	return s.roleEndpoint(role).Endpoint
+}
+
+func (s *Services) roleEndpoint(role string) llm.RoleEndpoint {
 	e, err := llm.Resolve(s.Store.Core(), s.Store.Providers, role, llm.ResolveOptions{})
 	if err != nil || e.BaseURL == "" || e.Model == "" {
-		return llm.Endpoint{}
+		return llm.RoleEndpoint{}
 	}
-	return e.Endpoint
+	if e.APIKey == "" && !e.Custom && !e.Free && e.Provider != "local" {
+		return llm.RoleEndpoint{}
+	}
+	return e
 }
 
 func (s *Services) buildMemory() (*component, error) {
@@ -87,22 +96,40 @@ func (s *Services) buildMain() (*component, error) {
 	an := &analyzer{bridge: s.bridgeM}
 	hub := s.newHub(func() *analyzer { return an })
 	router.hasSession, router.deliver = hub.HasSession, hub.AgentEvent
-	agentURL := fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Agent)
-	ms, err := mainserver.New(mainserver.Config{InstanceID: s.opts.InstanceID, Token: s.token.Token(), OpenBrowserMode: s.opts.OpenBrowserMode},
-		mainserver.Deps{
-			Store:     s.Store,
-			Assets:    s.opts.Assets,
-			Log:       s.opts.Log,
-			Agent:     agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internalClient()}),
-			WebSocket: hub,
-			Sessions:  hub,
-			Shutdown:  s.stop,
-		})
+	ex, err := s.buildMainExtras(hub)
 	if err != nil {
 		hub.Close()
 		return nil, err
 	}
-	return &component{handler: ms.Handler(), close: func() error { hub.Close(); return ms.Close() }}, nil
+	agentURL := fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Agent)
+	ms, err := mainserver.New(mainserver.Config{InstanceID: s.opts.InstanceID, Token: s.token.Token(), OpenBrowserMode: s.opts.OpenBrowserMode},
+		mainserver.Deps{
+			Store:         s.Store,
+			Assets:        s.opts.Assets,
+			Log:           s.opts.Log,
+			Agent:         agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internalClient()}),
+			WebSocket:     hub,
+			Sessions:      hub,
+			Voices:        ex.voices,
+			Workshop:      ex.workshop.Handler(),
+			WorkshopFiles: ex.workshopFS,
+			Extra:         ex.extra,
+			Shutdown:      s.stop,
+		})
+	if err != nil {
+		hub.Close()
+		ex.closeWorkFS()
+		return nil, err
+	}
+	run := func(ctx context.Context) error {
+		ex.syncWorkshop(ctx) // import new workshop character cards, as the original does at start
+		return nil
+	}
+	return &component{handler: ms.Handler(), run: run, close: func() error {
+		hub.Close()
+		ex.closeWorkFS()
+		return ms.Close()
+	}}, nil
 }
 
 // internalClient talks to the memory and agent servers: loopback only, no

@@ -14,14 +14,8 @@ import (
 // newHub builds the conversation engine of the main server.
 func (s *Services) newHub(analyze func() *analyzer) *session.Hub {
 	return session.NewHub(session.Deps{
-		Characters: s.Store.Characters,
-		Endpoint: func(role string) llm.RoleEndpoint {
-			e, err := llm.Resolve(s.Store.Core(), s.Store.Providers, role, llm.ResolveOptions{})
-			if err != nil {
-				return llm.RoleEndpoint{}
-			}
-			return e
-		},
+		Characters:   s.Store.Characters,
+		Endpoint:     s.roleEndpoint,
 		Memory:       &memoryClient{base: fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Memory), hc: s.internalClient()},
 		Analyze:      analyze().send,
 		AgentEnabled: analyze().enabled,
@@ -82,8 +76,8 @@ func assistKey(core config.CoreConfig) string {
 // is installed.
 func (s *Services) transcriber() llm.Transcriber {
 	core := s.Store.Core()
-	ep, err := llm.Resolve(core, s.Store.Providers, llm.RoleConversation, llm.ResolveOptions{})
-	if err == nil && ep.BaseURL != "" && (ep.Provider == "openai" || ep.Custom) {
+	ep := s.roleEndpoint(llm.RoleConversation)
+	if ep.BaseURL != "" && (ep.Provider == "openai" || ep.Custom) {
 		model := core.String("transcriptionModelId")
 		if model == "" {
 			model = "whisper-1"
