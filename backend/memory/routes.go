@@ -103,7 +103,9 @@ func (s *Server) handleSettle(detailed bool, status string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if err := s.Settle(r.Context(), r.PathValue("name"), msgs, detailed); err != nil {
+		// A settle outlives its request: the sync connector gives up after
+		// 30 s, but a long summary must still finish (Close stops it).
+		if err := s.Settle(s.ctx, r.PathValue("name"), msgs, detailed); err != nil {
 			s.fail(w, r, err)
 			return
 		}
