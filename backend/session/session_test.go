@@ -437,12 +437,12 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 		t.Fatal("no realtime connection")
 	}
 	// Mic frames: JSON int16 arrays at 48 kHz and binary PCM16.
-	frame := make([]int, 480)
-	for i := range frame {
-		frame[i] = (i % 50) * 200
+	micFrame := make([]int, 480)
+	for i := range micFrame {
+		micFrame[i] = (i % 50) * 200
 	}
 	for i := 0; i < 20; i++ {
-		c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": frame})
+		c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
 	}
 	bin := make([]byte, 960)
 	c.wmu.Lock()
@@ -452,9 +452,52 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 	conn.SpeechStarted()
 	conn.InputTranscript("你听得到吗")
 	conn.SpeechStopped()
-	got := c.until(10*time.Second, typeIs("user_activity"))
-	if s := describe(got); !strings.Contains(s, "user_transcript") {
+	conn.Respond()
+	got := c.until(10*time.Second, turnEnd)
+	if s := describe(got); !strings.Contains(s, "<binary>") {
+		// Audio pairs travel on their own writer: they may follow turn end.
+		got = append(got, c.until(10*time.Second, func(f frame) bool { return f.binary != nil })...)
+	}
+	s := describe(got)
+	if !strings.Contains(s, "user_transcript") || !strings.Contains(s, "听到了") || !strings.Contains(s, "<binary>") {
 		t.Fatalf("voice turn:\n%s", s)
+	}
+	// Barge-in during a voice reply: the provider's VAD hears the user, the
+	// response is cancelled, and no audio of the old speech follows.
+	r.prov.ScriptRealtime(func(req llmtest.RealtimeRequest) llmtest.RealtimeReply {
+		chunks := make([]string, 30)
+		audio := make([][]byte, 30)
+		for i := range chunks {
+			chunks[i], audio[i] = "很长的话", pcm
+		}
+		return llmtest.RealtimeReply{Chunks: chunks, Audio: audio, Delay: 30 * time.Millisecond}
+	})
+	conn.Respond()
+	before := c.until(10*time.Second, func(f frame) bool { return f.binary != nil })
+	oldID := ""
+	for _, f := range before {
+		if f.json != nil && f.json["type"] == "audio_chunk" {
+			oldID = f.json["speech_id"].(string)
+		}
+	}
+	conn.SpeechStarted()
+	conn.SpeechStopped()
+	after := c.until(10*time.Second, func(f frame) bool {
+		return f.json != nil && f.json["type"] == "user_activity" && f.json["interrupted_speech_id"] == oldID
+	})
+	_ = after
+	conn.WaitType(5*time.Second, "response.cancel")
+	deadline := time.After(500 * time.Millisecond)
+drain:
+	for {
+		select {
+		case f := <-c.frames:
+			if f.json != nil && f.json["type"] == "audio_chunk" && f.json["speech_id"] == oldID {
+				t.Fatal("audio of the interrupted voice reply after user_activity")
+			}
+		case <-deadline:
+			break drain
+		}
 	}
 	// The provider drops: the page is told and the next input starts anew.
 	conn.CloseWith(1011, "internal error")

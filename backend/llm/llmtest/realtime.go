@@ -108,6 +108,7 @@ type RealtimeConn struct {
 	cancel   chan struct{} // closed to stop the response being played
 	respN    int
 	closed   chan struct{}
+	srv      *Server
 }
 
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
@@ -146,7 +147,7 @@ func (s *Server) handleRealtime(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &RealtimeConn{ws: ws, Model: r.URL.Query().Get("model"), Path: r.URL.Path,
+	c := &RealtimeConn{srv: s, ws: ws, Model: r.URL.Query().Get("model"), Path: r.URL.Path,
 		notify: make(chan struct{}, 1), closed: make(chan struct{})}
 	s.rt.add(c)
 	defer s.rt.remove(c)
@@ -357,4 +358,13 @@ func (c *RealtimeConn) play(id string, reply RealtimeReply, cancel chan struct{}
 	}
 	c.Send(map[string]any{"type": "response.done", "response": map[string]any{"id": id, "status": status,
 		"usage": map[string]any{"total_tokens": 10, "input_tokens": 6, "output_tokens": 4}}})
+}
+
+// Respond answers as the provider's server VAD does after the user stops
+// speaking (turn_detection create_response): a response starts without a
+// response.create from the client. OpenAI-family connections only.
+func (c *RealtimeConn) Respond() {
+	if c.srv != nil && !c.Gemini {
+		c.srv.startResponse(c)
+	}
 }
