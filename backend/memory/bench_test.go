@@ -14,8 +14,16 @@ import (
 // the server: archive transaction with local embeddings and FTS5, then the
 // atomic recent-file rewrite (both fsynced). A settle every 10 turns keeps
 // recent memory at its usual size.
+// The nofsync variant shows the CPU cost without the disk.
 func BenchmarkCacheTurn(b *testing.B) {
-	srv, err := memory.New(memory.DefaultConfig(b.TempDir()), memory.Deps{}, nil)
+	b.Run("fsync", func(b *testing.B) { benchCacheTurn(b, false) })
+	b.Run("nofsync", func(b *testing.B) { benchCacheTurn(b, true) })
+}
+
+func benchCacheTurn(b *testing.B, noFsync bool) {
+	cfg := memory.DefaultConfig(b.TempDir())
+	cfg.NoFsync = noFsync
+	srv, err := memory.New(cfg, memory.Deps{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
