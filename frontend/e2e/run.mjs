@@ -19,7 +19,7 @@ export function assert(cond, msg) {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
 }
 
-export async function until(fn, what, ms = 15000) {
+export async function until(fn, what, ms = 30000) {
   const start = Date.now();
   for (;;) {
     const v = await fn();

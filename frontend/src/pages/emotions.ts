@@ -36,26 +36,26 @@ export async function renderEmotions(ctx: PageContext): Promise<void> {
   const modelSel = select(names.map((n) => [n, n]), ctx.params.get('model') ?? names[0] ?? '', { 'data-testid': 'model' });
   modelSel.addEventListener('change', () => void show(modelSel.value));
 
+  let loads = 0;
   async function show(name: string): Promise<void> {
     if (!name) {
       body.replaceChildren(h('div', { class: 'card' }, t('emotions.noModels')));
       return;
     }
     const modelPath = models.get(name) ?? '';
-    let available: string[] = [];
-    try {
-      const avatar = await loadAvatar(api, previewBox, { modelType: isVrm ? 'vrm' : 'live2d', modelPath });
-      await stage.show(avatar, false);
-      available = avatar.expressionNames();
-    } catch (err) {
-      showMsg(msg, `${t('home.modelFailed')}: ${errText(err)}`, 'error');
-    }
     const base = isVrm ? `/api/model/vrm/emotion_mapping/${enc(name)}` : `/api/live2d/emotion_mapping/${enc(name)}`;
     const r = await api.get<{ config?: unknown }>(base).catch(() => ({ config: {} }));
     const rows = h('table', {});
     const inputs: Array<{ emotion: string; group: 'expressions' | 'motions' | 'vrm'; el: HTMLInputElement }> = [];
     const listId = 'emotion-names';
-    const datalist = h('datalist', { id: listId }, ...available.map((n) => h('option', { value: n })));
+    const datalist = h('datalist', { id: listId });
+    // The preview loads beside the form; its expression names join the suggestions when ready.
+    const seq = ++loads;
+    void loadAvatar(api, previewBox, { modelType: isVrm ? 'vrm' : 'live2d', modelPath }).then(async (avatar) => {
+      if (seq !== loads) return avatar.dispose(); // another model was picked meanwhile
+      await stage.show(avatar, false);
+      for (const n of avatar.expressionNames()) datalist.append(h('option', { value: n }));
+    }).catch((err: unknown) => showMsg(msg, `${t('home.modelFailed')}: ${errText(err)}`, 'error'));
     if (!isVrm) {
       const files = await api.get<Record<string, unknown>>(`/api/live2d/model_files/${enc(name)}`).catch(() => ({}));
       for (const k of ['motion_files', 'expression_files', 'motions', 'expressions']) {
