@@ -59,7 +59,8 @@ func (s *Server) handleCharacters(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(n, "recent_") && strings.HasSuffix(n, ".json"):
 			name = strings.TrimSuffix(strings.TrimPrefix(n, "recent_"), ".json")
-		case strings.HasPrefix(n, "time_indexed_") && !strings.Contains(n, "."):
+		case strings.HasPrefix(n, "time_indexed_") && !strings.Contains(n, ".") &&
+			!strings.HasSuffix(n, "-wal") && !strings.HasSuffix(n, "-shm") && !strings.HasSuffix(n, "-journal"):
 			name = strings.TrimPrefix(n, "time_indexed_")
 		}
 		if name != "" && ValidName(name) && !seen[name] {

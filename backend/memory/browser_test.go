@@ -46,7 +46,7 @@ func TestMainBrowserRouterAndClient(t *testing.T) {
 		t.Fatalf("save: %d %s", code, body)
 	}
 	code, body = call("GET", "/api/memory/recent_files", "")
-	if code != 200 || !strings.Contains(body, `"recent_小白.json"`) {
+	if code != 200 || body != `{"files":["recent_小白.json"]}`+"\n" {
 		t.Fatalf("recent_files: %s", body)
 	}
 	code, body = call("GET", "/api/memory/recent_file?filename=recent_小白.json", "")
