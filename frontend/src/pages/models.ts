@@ -29,9 +29,13 @@ export async function renderModels(ctx: PageContext): Promise<void> {
     h('div', { class: 'card' }, h('h2', {}, t('models.preview')), previewBox)));
 
   const stage = new AvatarStage(previewBox, { api, interactive: false });
+  let loads = 0;
   const preview = async (modelType: 'live2d' | 'vrm', modelPath: string) => {
+    const seq = ++loads;
     try {
-      await stage.show(await loadAvatar(api, previewBox, { modelType, modelPath }), false);
+      const avatar = await loadAvatar(api, previewBox, { modelType, modelPath });
+      if (seq !== loads) return avatar.dispose(); // another preview was asked for meanwhile
+      await stage.show(avatar, false);
       previewBox.dataset.avatar = modelType;
     } catch (err) {
       showMsg(msg, `${t('home.modelFailed')}: ${errText(err)}`, 'error');
