@@ -111,6 +111,8 @@ func (s *Services) buildMain() (*component, error) {
 			WebSocket:     hub,
 			Sessions:      hub,
 			Voices:        ex.voices,
+			Live2D:        ex.models,
+			VRM:           ex.models,
 			Workshop:      ex.workshop.Handler(),
 			WorkshopFiles: ex.workshopFS,
 			Extra:         ex.extra,

@@ -11,6 +11,7 @@ import (
 	"neko/backend/config"
 	"neko/backend/guard"
 	"neko/backend/llm"
+	"neko/backend/models"
 	"neko/backend/session"
 	"neko/backend/tts/voices"
 	"neko/backend/workshop"
@@ -20,6 +21,7 @@ import (
 // packages: voices (TTS), the Steam workshop folder, provider checks,
 // emotion and proactive chat.
 type mainExtras struct {
+	models       http.Handler
 	voices       http.Handler
 	workshop     *workshop.Service
 	workshopFS   http.Handler
@@ -93,7 +95,10 @@ func (s *Services) buildMainExtras(hub *session.Hub) (*mainExtras, error) {
 		return f, f, nil
 	})
 	checker := &llm.ProviderChecker{Config: st.Core, Catalog: st.Providers}
+	mh := models.New(models.Config{Assets: s.opts.Assets, Live2DDir: st.Paths.Live2D, VRMDir: st.Paths.VRM,
+		VRMAnimDir: st.Paths.VRMAnimation, ConfigDir: st.Paths.Config, WorkshopRoot: mount.Root, Logger: s.opts.Log})
 	return &mainExtras{
+		models:     mh,
 		voices:     vh,
 		workshop:   ws,
 		workshopFS: mount,
