@@ -44,8 +44,11 @@ type Deps struct {
 	// (nil: none).
 	Transcriber  func() llm.Transcriber
 	TextGuardMax func() int
-	Language     func() string
-	Log          *slog.Logger
+	// HotSwapAfter and HotSwapPrepare time the context renewal of long
+	// voice sessions (0: 40 s and 10 s, as the original).
+	HotSwapAfter, HotSwapPrepare time.Duration
+	Language                     func() string
+	Log                          *slog.Logger
 }
 
 // Hub owns one Manager per character and serves /ws/{name}.

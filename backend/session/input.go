@@ -119,7 +119,16 @@ func (m *Manager) streamData(msg clientMsg) {
 	}
 	switch {
 	case m.rt != nil:
-		m.rt.audio(msg)
+		chunk := m.rt.audio(msg)
+		switch {
+		case chunk == nil:
+		case m.swap.swapping:
+			if len(m.swap.audio) < maxSwapAudio {
+				m.swap.audio = append(m.swap.audio, chunk)
+			}
+		default:
+			m.rt.sendAudio(chunk)
+		}
 	case m.cascade != nil:
 		m.cascadeAudio(msg)
 	}

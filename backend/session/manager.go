@@ -41,6 +41,7 @@ type Manager struct {
 	text             *textSession
 	rt               *realtimeSession
 	cascade          *cascade // voice without a realtime model
+	swap             hotSwap  // context renewal of long voice sessions
 	speaking         bool     // her TTS audio of the last turn may still be playing
 	speechID         string
 	turnText         strings.Builder // the assistant text of the current turn
@@ -178,6 +179,7 @@ func (m *Manager) sessionReady(mode string, ts *textSession, rt *realtimeSession
 	}
 	m.failures = 0
 	m.mode, m.text, m.rt, m.cascade = mode, ts, rt, cs
+	m.swap = hotSwap{started: time.Now()}
 	m.active.Store(true)
 	m.voice.Store(mode == ModeAudio)
 	m.session = nil
@@ -279,6 +281,10 @@ func (m *Manager) endSession(byServer bool) {
 	if m.rt != nil {
 		m.rt.close()
 	}
+	if m.swap.pending != nil {
+		m.swap.pending.close()
+	}
+	m.swap = hotSwap{}
 	m.stopTTS()
 	m.h.deps.Fanout.Interrupt(m.name, m.speechID)
 	m.text, m.rt, m.cascade, m.mode = nil, nil, nil, ""

@@ -100,7 +100,7 @@ func (rs *realtimeSession) close() {
 
 // audio takes a mic frame (JSON int16 array or binary PCM16), runs the mic
 // chain and sends 16 kHz PCM to the provider.
-func (rs *realtimeSession) audio(msg clientMsg) {
+func (rs *realtimeSession) audio(msg clientMsg) []byte {
 	var err error
 	if msg.binary != nil {
 		rs.pcm16k, _, err = rs.mic.BinaryFrame(rs.pcm16k[:0], msg.binary)
@@ -108,9 +108,12 @@ func (rs *realtimeSession) audio(msg clientMsg) {
 		rs.pcm16k, _, err = rs.mic.JSONFrame(rs.pcm16k[:0], msg.Data)
 	}
 	if err != nil || len(rs.pcm16k) == 0 {
-		return
+		return nil
 	}
-	chunk := append([]byte(nil), rs.pcm16k...)
+	return append([]byte(nil), rs.pcm16k...)
+}
+
+func (rs *realtimeSession) sendAudio(chunk []byte) {
 	rs.enqueue(func(ctx context.Context) error { return rs.conn.SendAudio(ctx, chunk) })
 }
 
@@ -192,6 +195,7 @@ func (m *Manager) rtEvent(rs *realtimeSession, ev llm.RealtimeEvent) {
 		reply := m.turnText.String()
 		m.turnText.Reset()
 		m.turnEnd(reply)
+		m.hotSwapStep()
 	case llm.EventStatus:
 		if ev.Code != "" {
 			m.status(ev.Code, map[string]any{"error": errString(ev.Err)})
@@ -209,6 +213,10 @@ func (m *Manager) rtEvent(rs *realtimeSession, ev llm.RealtimeEvent) {
 // disconnected_by_server): the page is told, the session is settled, and the
 // next input starts a new one.
 func (m *Manager) rtClosed(rs *realtimeSession, err error) {
+	if rs == m.swap.pending {
+		m.swap.pending, m.swap.triggered = nil, time.Time{} // prepare again later
+		return
+	}
 	if rs != m.rt {
 		return
 	}

@@ -57,6 +57,9 @@ type rig struct {
 
 func newRig(t *testing.T) *rig { return newRigWith(t, true) }
 
+// swapNow makes every realtime turn end advance the hot swap.
+var swapNow = false
+
 // newRigWith makes a rig; without realtime, voice runs as a cascade
 // (VAD → the test provider's /v1/audio/transcriptions → chat → TTS).
 func newRigWith(t *testing.T, realtime bool) *rig {
@@ -96,6 +99,7 @@ func newRigWith(t *testing.T, realtime bool) *rig {
 			return tts.NewOpenAI(tts.OpenAIConfig{BaseURL: r.tts.URL + "/v1", APIKey: "k"}), nil
 		},
 		TextGuardMax: func() int { return 300 },
+		HotSwapAfter: swapDelay(), HotSwapPrepare: swapDelay(),
 		Transcriber: func() llm.Transcriber {
 			return llm.NewTranscriptionClient(llm.Endpoint{BaseURL: r.prov.BaseURL(), Model: "whisper-1", APIKey: "k"})
 		},
@@ -543,4 +547,71 @@ func TestCascadedVoiceTurn(t *testing.T) {
 	if len(reqs) != 1 || len(reqs[0].Audio) < 16000 {
 		t.Fatalf("transcription uploads: %d", len(reqs))
 	}
+}
+
+func swapDelay() time.Duration {
+	if swapNow {
+		return time.Nanosecond
+	}
+	return 0
+}
+
+// A long voice session renews its context: the session so far is settled
+// into memory, a new realtime session is prepared with the fresh memory and
+// the lines since, and at a turn end the conversation moves to it; mic audio
+// from then on — including what arrives during the swap — goes to the new
+// session, none to the old.
+func TestHotSwapMovesAudioToTheNewSession(t *testing.T) {
+	swapNow = true
+	defer func() { swapNow = false }()
+	r := newRig(t)
+	r.prov.ScriptRealtime(func(req llmtest.RealtimeRequest) llmtest.RealtimeReply {
+		return llmtest.RealtimeReply{Chunks: []string{"好的"}}
+	})
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "start_session", "input_type": "audio"})
+	c.until(10*time.Second, typeIs("session_started"))
+	first := <-r.prov.RealtimeConns()
+	micFrame := make([]int, 480)
+	for i := range micFrame {
+		micFrame[i] = (i % 40) * 300
+	}
+	turn := func(conn *llmtest.RealtimeConn, said string) {
+		t.Helper()
+		conn.SpeechStarted()
+		conn.InputTranscript(said)
+		conn.SpeechStopped()
+		conn.Respond()
+		c.until(10*time.Second, turnEnd)
+	}
+	turn(first, "第一句") // triggers the renewal: the session so far is settled
+	waitFor(t, func() bool { r.mem.mu.Lock(); defer r.mem.mu.Unlock(); return len(r.mem.settled) == 1 })
+	turn(first, "第二句") // prepares the next session
+	var second *llmtest.RealtimeConn
+	select {
+	case second = <-r.prov.RealtimeConns():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no second realtime session was prepared")
+	}
+	second.WaitType(5*time.Second, "response.create") // its warm-up: it is ready
+	time.Sleep(100 * time.Millisecond)
+	turn(first, "第三句") // swaps
+	oldAudio := first.ReceivedAudio()
+	for i := 0; i < 30; i++ {
+		c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
+	}
+	waitFor(t, func() bool { return second.ReceivedAudio() > 0 })
+	time.Sleep(200 * time.Millisecond)
+	if got := first.ReceivedAudio(); got != oldAudio {
+		t.Fatalf("the old session got %d bytes of audio after the swap", got-oldAudio)
+	}
+	// The new session was told the lines said since it was prepared.
+	if ev := second.WaitFor(5*time.Second, func(ev map[string]any) bool {
+		b, _ := json.Marshal(ev)
+		return strings.Contains(string(b), "第三句")
+	}); ev == nil {
+		t.Fatal("the new session was not told the lines since it was prepared")
+	}
+	// The next turn runs on the new session.
+	turn(second, "第四句")
 }

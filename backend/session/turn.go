@@ -12,6 +12,9 @@ func (m *Manager) recordTurn(role, text string) {
 	t := Turn{Role: role, Text: text}
 	m.session = append(m.session, t)
 	m.unsynced = append(m.unsynced, t)
+	if !m.swap.triggered.IsZero() {
+		m.swap.cache = append(m.swap.cache, t)
+	}
 }
 
 // turnEnd runs after every assistant turn: memory sync, the agent's analyze
