@@ -33,6 +33,7 @@ type Config struct {
 	TaskTTL             time.Duration // finished tasks stay listed this long [5m]
 	AnalyzeTimeout      time.Duration // analyzer + planner for one turn [60s]
 	MCPTaskTimeout      time.Duration // [2m]
+	MCPConnectTimeout   time.Duration // starting one MCP server [30s]
 	BrowserTaskTimeout  time.Duration // [5m]
 	ComputerTaskTimeout time.Duration // [15m]
 	HistoryMessages     int           // conversation lines shown to the analyzer [10]
@@ -71,6 +72,7 @@ func (c *Config) fill() {
 	def(&c.TaskTTL, 5*time.Minute)
 	def(&c.AnalyzeTimeout, time.Minute)
 	def(&c.MCPTaskTimeout, 2*time.Minute)
+	def(&c.MCPConnectTimeout, 30*time.Second)
 	def(&c.BrowserTaskTimeout, 5*time.Minute)
 	def(&c.ComputerTaskTimeout, 15*time.Minute)
 	if c.HistoryMessages <= 0 {

@@ -46,6 +46,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
 	h := &harness{t: t, llm: llmtest.New(t), analyze: make(chan bridge.Event), events: make(chan bridge.Event, 256), done: make(chan struct{})}
 	cfg := agent.DefaultConfig(t.TempDir())
+	cfg.MCPConnectTimeout = 2 * time.Minute // a failure guard: node starts slowly on a loaded machine
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}

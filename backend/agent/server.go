@@ -74,7 +74,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Server, error) {
 		now = time.Now
 	}
 	log = log.With("component", "agent")
-	m, err := mcp.NewManager(cfg.MCPFile, mcp.Options{CallTimeout: cfg.MCPTaskTimeout}, log)
+	m, err := mcp.NewManager(cfg.MCPFile, mcp.Options{CallTimeout: cfg.MCPTaskTimeout, ConnectTimeout: cfg.MCPConnectTimeout}, log)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}

@@ -24,7 +24,7 @@ const ProtocolVersion = "2025-11-25"
 
 // Options tune a Manager; zero values pick the defaults in brackets.
 type Options struct {
-	ConnectTimeout time.Duration // spawn/dial + initialize [15s]
+	ConnectTimeout time.Duration // spawn/dial + initialize [30s]
 	CallTimeout    time.Duration // one tools/call [60s]
 	ToolsTTL       time.Duration // tool list cache [60s]
 	// TerminateDuration is how long Close waits for a stdio server to exit
@@ -36,7 +36,7 @@ type Options struct {
 
 func (o *Options) fill() {
 	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 15 * time.Second
+		o.ConnectTimeout = 30 * time.Second
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 60 * time.Second

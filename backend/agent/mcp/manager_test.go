@@ -16,6 +16,9 @@ import (
 
 func newManager(t *testing.T, opts mcp.Options) (*mcp.Manager, string) {
 	t.Helper()
+	if opts.ConnectTimeout == 0 {
+		opts.ConnectTimeout = 2 * time.Minute // a failure guard: node starts slowly on a loaded machine
+	}
 	path := filepath.Join(t.TempDir(), "mcp.json")
 	m, err := mcp.NewManager(path, opts, nil)
 	if err != nil {
