@@ -119,8 +119,16 @@ try {
   console.log(`FAIL setup: ${err.stack ?? err}`);
 } finally {
   await browser?.close();
-  for (const s of [server, provider]) s.p.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  // stop both and wait for them (SIGKILL after 10 s) before removing the data folder
+  await Promise.all([server, provider].map((s) => new Promise((ok) => {
+    if (s.p.exitCode !== null || s.p.signalCode !== null) return ok();
+    const t = setTimeout(() => s.p.kill('SIGKILL'), 10000);
+    s.p.once('exit', () => {
+      clearTimeout(t);
+      ok();
+    });
+    s.p.kill('SIGTERM');
+  })));
   rmSync(data, { recursive: true, force: true });
 }
 console.log(`${passed} passed, ${failed} failed`);
