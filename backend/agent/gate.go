@@ -11,6 +11,7 @@ const (
 	ReasonModelNotConfigured   = "AGENT_MODEL_NOT_CONFIGURED"
 	ReasonSummaryNotConfigured = "AGENT_SUMMARY_MODEL_NOT_CONFIGURED"
 	ReasonBrowserNotInstalled  = "AGENT_BROWSER_USE_NOT_INSTALLED"
+	ReasonNoDisplay            = "AGENT_NO_DISPLAY"
 	ReasonComputerUnavailable  = "AGENT_CU_UNAVAILABLE"
 	ReasonNoPlugins            = "AGENT_NO_PLUGINS_FOUND"
 	ReasonNoMCPServers         = "AGENT_NO_MCP_SERVERS"

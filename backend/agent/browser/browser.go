@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"time"
 
@@ -149,6 +150,9 @@ func (b *Browser) Available() (bool, string) {
 	}
 	if _, err := os.Stat(b.opts.ExecPath); err != nil {
 		return false, "AGENT_BROWSER_USE_NOT_INSTALLED"
+	}
+	if runtime.GOOS == "linux" && !b.opts.Headless && b.opts.Display == "" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return false, "AGENT_NO_DISPLAY" // a visible browser needs a desktop
 	}
 	return true, ""
 }

@@ -233,4 +233,14 @@ func TestUnavailableWithoutBinary(t *testing.T) {
 	if _, err := b.Run(context.Background(), browser.Task{Instruction: "x", Model: m}); err == nil {
 		t.Fatal("ran without a browser")
 	}
+	// A visible browser needs a display.
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	path := testutil.RequireFile(t, "/usr/lib/chromium/chromium")
+	if ok, why := browser.New(browser.Options{ExecPath: path}, nil).Available(); ok || why != "AGENT_NO_DISPLAY" {
+		t.Fatalf("visible without display: %v %q", ok, why)
+	}
+	if ok, _ := browser.New(browser.Options{ExecPath: path, Headless: true}, nil).Available(); !ok {
+		t.Fatal("headless needs no display")
+	}
 }
