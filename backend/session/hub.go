@@ -84,7 +84,7 @@ func NewHub(d Deps) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{deps: d, log: d.Log.With("component", "session"), managers: map[string]*Manager{}, ctx: ctx, cancel: cancel,
 		screenshots: newScreenshotWaiters(),
-		upgrader: websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 64 << 10,
+		upgrader: websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 			// The guard middleware has already checked Host, Origin and token.
 			CheckOrigin: func(*http.Request) bool { return true }}}
 }

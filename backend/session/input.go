@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // clientMsg is one message from the page (reference §5.2), or a binary mic
@@ -95,11 +96,11 @@ func (m *Manager) streamData(msg clientMsg) {
 		return
 	}
 	if m.mode != want {
-		if want == ModeAudio && m.mode == "" {
-			// Mic frames without a session (the page keeps streaming after a
-			// server-side end): they wait for an explicit start.
-			return
+		if time.Now().Before(m.coolUntil) {
+			return // starts keep failing: wait out the cool-down quietly
 		}
+		// No session (or the other kind): start the right one, as the
+		// original does, and replay this input once it is ready.
 		m.pending = append(m.pending, msg)
 		m.startSession(want)
 		return

@@ -45,7 +45,7 @@ func (f *fakeMemory) Settle(ctx context.Context, name string, t []session.Turn) 
 }
 
 type rig struct {
-	t    *testing.T
+	t    testing.TB
 	prov *llmtest.Server
 	tts  *ttstest.Server
 	hub  *session.Hub
@@ -62,7 +62,7 @@ var swapNow = false
 
 // newRigWith makes a rig; without realtime, voice runs as a cascade
 // (VAD → the test provider's /v1/audio/transcriptions → chat → TTS).
-func newRigWith(t *testing.T, realtime bool) *rig {
+func newRigWith(t testing.TB, realtime bool, setup ...func(*config.Characters)) *rig {
 	t.Helper()
 	store, err := config.Open(t.TempDir(), nil)
 	if err != nil {
@@ -71,6 +71,9 @@ func newRigWith(t *testing.T, realtime bool) *rig {
 	_ = store.UpdateCharacters(func(c *config.Characters) error {
 		ch := &config.Character{Name: "小天", Profile: config.NewObject()}
 		c.List = append(c.List, ch)
+		for _, f := range setup {
+			f(c)
+		}
 		return nil
 	})
 	r := &rig{t: t, prov: llmtest.New(t), mem: &fakeMemory{}}
@@ -111,7 +114,7 @@ func newRigWith(t *testing.T, realtime bool) *rig {
 
 // client is a real WebSocket client that records every frame in order.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *websocket.Conn
 	frames chan frame
 	mu     sync.Mutex
@@ -267,7 +270,7 @@ func TestTextTurnStreamsTextAndSpeech(t *testing.T) {
 	})
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -506,6 +509,14 @@ drain:
 	// The provider drops: the page is told and the next input starts anew.
 	conn.CloseWith(1011, "internal error")
 	c.until(10*time.Second, typeIs("session_ended_by_server"))
+	// The next input starts a new session by itself.
+	c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
+	c.until(10*time.Second, typeIs("session_started"))
+	select {
+	case <-r.prov.RealtimeConns():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no new realtime session after the provider dropped")
+	}
 }
 
 // Voice without a realtime model: the user's utterance is cut by VAD,
@@ -615,3 +626,9 @@ func TestHotSwapMovesAudioToTheNewSession(t *testing.T) {
 	// The next turn runs on the new session.
 	turn(second, "第四句")
 }
+
+func newRigB(b *testing.B, _ *testing.T, setup ...func(*config.Characters)) *rig {
+	return newRigWith(b, true, setup...)
+}
+
+func (r *rig) dialB(_ *testing.B, name string) *client { return r.dial(name) }
