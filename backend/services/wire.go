@@ -95,7 +95,7 @@ func (s *Services) buildMain() (*component, error) {
 	}
 	an := &analyzer{bridge: s.bridgeM}
 	hub := s.newHub(func() *analyzer { return an })
-	router.hasSession, router.deliver = hub.HasSession, hub.AgentEvent
+	router.hasSession, router.deliver, router.analyzer = hub.HasSession, hub.AgentEvent, an
 	ex, err := s.buildMainExtras(hub)
 	if err != nil {
 		hub.Close()
@@ -151,4 +151,13 @@ func (a instanceAuth) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("X-Neko-Instance", a.token())
 	return a.next.RoundTrip(r)
+}
+
+// reviewSetting is core_config's recent_memory_auto_review.
+type reviewSetting struct{ st *config.Store }
+
+func (r reviewSetting) AutoReview() bool { return r.st.Core().Bool("recent_memory_auto_review", true) }
+func (r reviewSetting) SetAutoReview(on bool) error {
+	_, err := r.st.UpdateCore(map[string]any{"recent_memory_auto_review": on})
+	return err
 }

@@ -88,7 +88,7 @@ func TestTextTurnToMCPToolToHerReply(t *testing.T) {
 	if _, err := store.UpdateCore(core); err != nil {
 		t.Fatal(err)
 	}
-	s, err := services.Start(context.Background(), services.Options{DataRoot: data, Log: slog.New(slog.DiscardHandler)})
+	s, err := services.Start(context.Background(), services.Options{DataRoot: data, Ports: services.Ports{}, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
