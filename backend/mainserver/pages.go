@@ -1,6 +1,8 @@
 package mainserver
 
 import (
+	"bytes"
+	html2 "html"
 	"io/fs"
 	"net/http"
 	"path"
@@ -67,6 +69,9 @@ func (s *Server) serveIndex(w http.ResponseWriter) {
 	}
 	if s.cfg.Token != "" {
 		html = guard.InjectTokenMeta(html, s.cfg.Token)
+	}
+	if s.cfg.Origin != "" {
+		html = bytes.Replace(html, []byte("<head>"), []byte(`<head><meta name="neko-ws-origin" content="`+html2.EscapeString(s.cfg.Origin)+`">`), 1)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

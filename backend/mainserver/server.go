@@ -21,6 +21,10 @@ type Config struct {
 	InstanceID string
 	// Token is the per-install CSRF token injected into the page.
 	Token string
+	// Origin is the server's own origin ("http://127.0.0.1:48911"), named in
+	// the page for the desktop window, whose asset proxy cannot carry
+	// WebSockets.
+	Origin string
 	// OpenBrowserMode enables POST /api/beacon/shutdown (the page closing
 	// stops a server started with --open-browser).
 	OpenBrowserMode bool

@@ -102,7 +102,8 @@ func (s *Services) buildMain() (*component, error) {
 		return nil, err
 	}
 	agentURL := fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Agent)
-	ms, err := mainserver.New(mainserver.Config{InstanceID: s.opts.InstanceID, Token: s.token.Token(), OpenBrowserMode: s.opts.OpenBrowserMode},
+	ms, err := mainserver.New(mainserver.Config{InstanceID: s.opts.InstanceID, Token: s.token.Token(), OpenBrowserMode: s.opts.OpenBrowserMode,
+		Origin: fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Main)},
 		mainserver.Deps{
 			Store:         s.Store,
 			Assets:        s.opts.Assets,

@@ -103,10 +103,11 @@ func (s *Services) buildMainExtras(hub *session.Hub) (*mainExtras, error) {
 		workshop:   ws,
 		workshopFS: mount,
 		extra: map[string]http.Handler{
-			"GET /api/config/local_providers": llm.LocalProvidersHandler(&llm.Discoverer{}),
-			"POST /api/config/test_provider":  llm.TestProviderHandler(checker),
-			"POST /api/emotion/analysis":      hub.EmotionHandler(),
-			"POST /api/proactive_chat":        hub.ProactiveHandler(),
+			"GET /api/config/local_providers":  llm.LocalProvidersHandler(&llm.Discoverer{}),
+			"POST /api/config/test_provider":   llm.TestProviderHandler(checker),
+			"POST /api/config/test_connection": testConnection(checker, st.Providers),
+			"POST /api/emotion/analysis":       hub.EmotionHandler(),
+			"POST /api/proactive_chat":         hub.ProactiveHandler(),
 		},
 		closeWorkFS: func() { mount.Close() },
 		syncWorkshop: func(ctx context.Context) {

@@ -179,6 +179,9 @@ export class ChatController {
       case 'lip_sync':
         if (typeof m.level === 'number') this.deps.onLipSync?.(m.level);
         break;
+      case 'lipsync': // the server's envelope of what the desktop is playing (mouth 0..1)
+        if (typeof m.mouth === 'number') this.deps.onLipSync?.(m.mouth);
+        break;
       default:
         break;
     }

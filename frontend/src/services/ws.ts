@@ -63,7 +63,7 @@ export class NekoSocket {
   private stopped = true;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
-  private pendingHeaders: string[] = [];
+  private pendingHeaders: (string | null)[] = [];
   private queue: string[] = [];
   private readonly msgListeners = new Set<Listener<ServerMessage>>();
   private readonly audioListeners = new Set<Listener<AudioFrame>>();
@@ -73,7 +73,7 @@ export class NekoSocket {
   constructor(opts: NekoSocketOptions) {
     this.name = opts.name;
     this.token = opts.token;
-    this.origin = opts.origin ?? globalThis.location?.origin ?? 'http://127.0.0.1:48911';
+    this.origin = opts.origin ?? wsOrigin() ?? globalThis.location?.origin ?? 'http://127.0.0.1:48911';
     this.factory = opts.factory ?? ((url) => new WebSocket(url) as unknown as SocketLike);
     this.reconnectMs = opts.reconnectMs ?? 3000;
     this.pingMs = opts.pingMs ?? 30000;
@@ -216,7 +216,8 @@ export class NekoSocket {
       if (!msg || typeof msg !== 'object' || typeof (msg as ServerMessage).type !== 'string') return;
       const m = msg as ServerMessage;
       if (m.type === 'audio_chunk') {
-        this.pendingHeaders.push(String(m.speech_id ?? ''));
+        // local_playback: the desktop plays this chunk itself; the page must not play it twice.
+        this.pendingHeaders.push(m.local_playback === true ? null : String(m.speech_id ?? ''));
         return;
       }
       for (const fn of this.msgListeners) fn(m);
@@ -231,7 +232,18 @@ export class NekoSocket {
     if (!buf) return;
     // A binary frame without a header has no speech id: it cannot be matched, so it is dropped.
     const speechId = this.pendingHeaders.shift();
-    if (speechId === undefined) return;
+    if (speechId === undefined || speechId === null) return;
     for (const fn of this.audioListeners) fn({ speechId, data: buf });
   }
+}
+
+/**
+ * wsOrigin is the main server's origin when the page is served through the desktop window's asset
+ * proxy (which cannot carry WebSockets): the server names it in <meta name="neko-ws-origin">.
+ */
+export function wsOrigin(doc: Document | undefined = globalThis.document): string | undefined {
+  const v = doc?.querySelector('meta[name="neko-ws-origin"]')?.getAttribute('content') ?? '';
+  if (!v || typeof globalThis.location === 'undefined') return undefined;
+  // Only needed when the page is not on the server's own origin.
+  return globalThis.location.origin === v ? undefined : v;
 }
