@@ -64,7 +64,7 @@ probe: build
 	scripts/probe.sh
 
 dist: deps frontend
-	scripts/dist.sh
+	scripts/dist.sh all
 
 clean:
 	rm -rf $(BIN) frontend/dist/assets frontend/dist/index.html
