@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -35,13 +34,10 @@ type App struct {
 	signals chan os.Signal
 }
 
-// NewApp wraps running services.
-func NewApp(svc *services.Services, log *slog.Logger) *App {
+// NewApp wraps running services; sig receives SIGINT/SIGTERM, caught
+// before the servers started so that an early signal still quits in order.
+func NewApp(svc *services.Services, sig chan os.Signal, log *slog.Logger) *App {
 	base, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", svc.Ports.Main))
-	// Signals are caught from here on, so one that arrives before the
-	// window exists still quits in order once it does.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	return &App{svc: svc, base: base, log: log.With("component", "desktop"), prefs: loadDesktopPrefs(svc.Store), signals: sig}
 }
 

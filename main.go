@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -45,12 +47,14 @@ func main() {
 	}
 	defer closer.Close()
 	o.Attach = true // a second launch opens a window on the running servers
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	svc, err := launcher.StartServices(context.Background(), o, root, frontendAssets(), services.NewEvents(os.Stdout), log)
 	if err != nil {
 		log.Error("startup failed", "err", err)
 		os.Exit(1)
 	}
-	app := NewApp(svc, log)
+	app := NewApp(svc, sig, log)
 	pet := app.prefs.Mode == modePet
 	bg := &options.RGBA{R: 250, G: 246, B: 255, A: 255}
 	if pet {

@@ -59,6 +59,19 @@ done
 for _ in $(seq 100); do xdotool search --name 'N.E.K.O' >/dev/null 2>&1 && break; sleep 0.1; done
 xdotool search --name 'N.E.K.O' >/dev/null || { echo "smoke: no window titled N.E.K.O"; cat "$work/a.err"; exit 1; }
 echo "smoke: window is up"
+# The window is not blank: its region holds the page (many colours), kept as an artefact.
+go build -o build/bin/xshot ./tools/xshot
+wid=$(xdotool search --name 'N.E.K.O' | head -1)
+eval "$(xdotool getwindowgeometry --shell "$wid")"
+mkdir -p build/test-artifacts
+shot_ok=""
+for _ in $(seq 40); do
+  if build/bin/xshot -x "$X" -y "$Y" -w "$WIDTH" -h "$HEIGHT" -o build/test-artifacts/desktop-window.png -min-colours 64 >/dev/null 2>&1; then shot_ok=1; break; fi
+  sleep 0.25
+done
+build/bin/xshot -x "$X" -y "$Y" -w "$WIDTH" -h "$HEIGHT" -o build/test-artifacts/desktop-window.png || true
+[ -n "$shot_ok" ] || { echo "smoke: the window stayed blank"; cat "$work/a.err"; exit 1; }
+echo "smoke: window shows the page (build/test-artifacts/desktop-window.png)"
 build/bin/traycheck -pid "$pid"
 
 ports=(--main-port "$(port a main)" --memory-port "$(port a memory)" --agent-port "$(port a agent)"
