@@ -7,7 +7,7 @@ DESKTOP_TAGS := desktop,production,webkit2_41
 BIN := build/bin
 FRONTEND_SRC := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/dist -prune -o -type f -print 2>/dev/null)
 
-.PHONY: run run-headless test test-go test-frontend smoke bench deps frontend build desktop fuzz soak probe dist clean
+.PHONY: run run-headless test test-go test-frontend smoke bench deps frontend build desktop fuzz probe dist clean
 
 deps:
 	@scripts/deps.sh
@@ -61,7 +61,7 @@ fuzz:
 	@if [ -x scripts/fuzz.sh ]; then FUZZTIME=$${FUZZTIME:-30s} scripts/fuzz.sh; else echo "no fuzz runner"; fi
 
 probe: build
-	scripts/probe.sh
+	tools/probe/run.sh
 
 dist: deps frontend
 	scripts/dist.sh all
