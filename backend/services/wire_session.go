@@ -19,6 +19,7 @@ func (s *Services) newHub(analyze func() *analyzer) *session.Hub {
 		Memory:       &memoryClient{base: fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Memory), hc: s.internalClient()},
 		Analyze:      analyze().send,
 		AgentEnabled: analyze().enabled,
+		AgentTasks:   s.agentTasks,
 		TTS:          s.ttsEngine,
 		Fanout:       audio.NewFanout(audio.FanoutConfig{}, nil, s.opts.Log),
 		Transcriber:  s.transcriber,

@@ -37,6 +37,9 @@ type Deps struct {
 	Memory       Memory // nil: no memory server
 	Analyze      func(ctx context.Context, ev bridge.Event) (string, error)
 	AgentEnabled func() bool
+	// AgentTasks lists name's queued and running agent tasks for the prompt
+	// ("[Running] open the browser"); nil: none.
+	AgentTasks func(ctx context.Context, name string) []string
 	// TTS returns the engine that speaks for a character (nil, nil: silent).
 	TTS    func(character string) (tts.Engine, error)
 	Fanout *audio.Fanout
@@ -206,6 +209,11 @@ func (h *Hub) prompt(ctx context.Context, name, lang string) (string, string) {
 	p := promptParts{Lang: lang, Name: name, Master: chars.MasterName(), AgentEnabled: h.deps.AgentEnabled != nil && h.deps.AgentEnabled()}
 	if ch != nil {
 		p.Persona = ch.Reserved.SystemPrompt
+	}
+	if p.AgentEnabled && h.deps.AgentTasks != nil {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		p.AgentTasks = h.deps.AgentTasks(tctx, name)
+		cancel()
 	}
 	warn := ""
 	if h.deps.Memory != nil {
