@@ -24,8 +24,9 @@ export async function renderWorkshop(ctx: PageContext): Promise<void> {
 
   sync.addEventListener('click', async () => {
     try {
-      const r = await api.post<{ added?: unknown[]; skipped?: unknown[]; errors?: unknown[] }>('/api/steam/workshop/sync-characters', {});
-      showMsg(msg, i18n.t('workshop.synced', { added: r.added?.length ?? 0, skipped: r.skipped?.length ?? 0 }), 'ok');
+      // added/skipped/errors are counts (reference §4.9); the names come in added_names/skipped_names.
+      const r = await api.post<{ added?: number; skipped?: number; errors?: number }>('/api/steam/workshop/sync-characters', {});
+      showMsg(msg, i18n.t('workshop.synced', { added: r.added ?? 0, skipped: r.skipped ?? 0 }), 'ok');
     } catch (err) {
       showMsg(msg, errText(err), 'error');
     }
