@@ -162,3 +162,8 @@ func (r reviewSetting) SetAutoReview(on bool) error {
 	_, err := r.st.UpdateCore(map[string]any{"recent_memory_auto_review": on})
 	return err
 }
+
+// memoryClient calls the memory server with the instance token.
+func (s *Services) memoryClient() *memory.Client {
+	return memory.NewClient(fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Memory), memory.WithHeader("X-Neko-Instance", s.token.Token()))
+}

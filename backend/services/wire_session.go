@@ -1,7 +1,6 @@
 package services
 
 import (
-	"fmt"
 	"strings"
 
 	"neko/backend/audio"
@@ -16,7 +15,7 @@ func (s *Services) newHub(analyze func() *analyzer) *session.Hub {
 	return session.NewHub(session.Deps{
 		Characters:   s.Store.Characters,
 		Endpoint:     s.roleEndpoint,
-		Memory:       &memoryClient{base: fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Memory), hc: s.internalClient()},
+		Memory:       memoryClient{s.memoryClient()},
 		Analyze:      analyze().send,
 		AgentEnabled: analyze().enabled,
 		AgentTasks:   s.agentTasks,

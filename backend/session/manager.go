@@ -57,16 +57,18 @@ type Manager struct {
 	failures         int
 	coolUntil        time.Time
 
-	active atomic.Bool   // a session is running (any mode)
-	voice  atomic.Bool   // a realtime voice session is running
-	stop   chan struct{} // closed by Hub.Close
+	memq   chan func(context.Context) // memory calls, run in order by memoryWorker
+	active atomic.Bool                // a session is running (any mode)
+	voice  atomic.Bool                // a realtime voice session is running
+	stop   chan struct{}              // closed by Hub.Close
 	done   chan struct{}
 }
 
 func newManager(h *Hub, name string) *Manager {
 	m := &Manager{name: name, h: h, log: h.log.With("lanlan_name", name), cmds: make(chan func(), 1024),
-		stop: make(chan struct{}), done: make(chan struct{}), speechID: bridge.NewID()}
+		stop: make(chan struct{}), done: make(chan struct{}), speechID: bridge.NewID(), memq: make(chan func(context.Context), 256)}
 	go m.run()
+	h.background(m.memoryWorker)
 	return m
 }
 
@@ -296,32 +298,62 @@ func (m *Manager) endSession(byServer bool) {
 	}
 }
 
-// syncTurns posts the new turns to memory (/cache) and, at session end, the
-// whole session (settle).
+// syncTurns posts the turns since the last sync to memory: /cache after a
+// turn; at a session end (or a hot-swap renewal) the tail goes with the
+// settle, and the memory server summarises its whole open session — every
+// cached turn — into the archive (the original settled only the tail, so its
+// archive stayed empty). Calls go through one queue per character, in order.
 func (m *Manager) syncTurns(settle bool) {
 	mem := m.h.deps.Memory
-	if mem == nil {
-		m.unsynced = nil
+	batch := m.unsynced
+	m.unsynced = nil
+	if settle {
+		m.session = nil
+	}
+	if mem == nil || (!settle && len(batch) == 0) {
 		return
 	}
-	name := m.name
-	if len(m.unsynced) > 0 {
-		batch := m.unsynced
-		m.unsynced = nil
-		m.h.background(func(ctx context.Context) {
-			if err := mem.Cache(ctx, name, batch); err != nil {
-				m.h.log.Warn("memory cache failed", "lanlan_name", name, "err", err)
-			}
-		})
+	name, log := m.name, m.h.log
+	m.memoryCall(func(ctx context.Context) {
+		var err error
+		if settle {
+			err = mem.Settle(ctx, name, batch)
+		} else {
+			err = mem.Cache(ctx, name, batch)
+		}
+		if err != nil {
+			log.Warn("memory sync failed", "lanlan_name", name, "settle", settle, "err", err)
+		}
+	})
+}
+
+// memoryCall queues fn for this character's memory worker, which runs the
+// calls one at a time in order (a cache is never overtaken by its settle).
+func (m *Manager) memoryCall(fn func(ctx context.Context)) {
+	select {
+	case m.memq <- fn:
+	default:
+		m.log.Warn("memory queue full; a sync was dropped")
 	}
-	if settle && len(m.session) > 0 {
-		whole := m.session
-		m.session = nil
-		m.h.background(func(ctx context.Context) {
-			if err := mem.Settle(ctx, name, whole); err != nil {
-				m.h.log.Warn("memory settle failed", "lanlan_name", name, "err", err)
+}
+
+// memoryWorker runs queued memory calls until the manager has stopped and
+// the queue is empty.
+func (m *Manager) memoryWorker(ctx context.Context) {
+	for {
+		select {
+		case fn := <-m.memq:
+			fn(ctx)
+		case <-m.done:
+			for {
+				select {
+				case fn := <-m.memq:
+					fn(ctx)
+				default:
+					return
+				}
 			}
-		})
+		}
 	}
 }
 

@@ -261,12 +261,13 @@ func TestTextTurnStreamsTextAndSpeech(t *testing.T) {
 		return len(r.mem.cached) == 1 && len(r.mem.cached[0]) == 2 && r.mem.cached[0][0].Text == "在吗"
 	})
 	waitFor(t, func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.sent) == 1 && r.sent[0].Name() == "小天" })
-	// Ending the session settles the whole session.
+	// Ending the session settles it: the turns already cached are not sent
+	// again (the memory server summarises its whole open session).
 	c.send(map[string]any{"action": "end_session"})
 	waitFor(t, func() bool {
 		r.mem.mu.Lock()
 		defer r.mem.mu.Unlock()
-		return len(r.mem.settled) == 1 && len(r.mem.settled[0]) == 2
+		return len(r.mem.settled) == 1 && len(r.mem.settled[0]) == 0 && len(r.mem.cached) == 1
 	})
 }
 

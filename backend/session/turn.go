@@ -11,6 +11,9 @@ import (
 func (m *Manager) recordTurn(role, text string) {
 	t := Turn{Role: role, Text: text}
 	m.session = append(m.session, t)
+	if len(m.session) > 12 { // only the recent lines are needed (analyze requests)
+		m.session = append(m.session[:0:0], m.session[len(m.session)-12:]...)
+	}
 	m.unsynced = append(m.unsynced, t)
 	if !m.swap.triggered.IsZero() {
 		m.swap.cache = append(m.swap.cache, t)
