@@ -24,21 +24,9 @@ import (
 var version = "dev"
 
 func main() {
-	o, err := launcher.Parse(os.Args[1:], os.Getenv)
-	if err != nil {
-		if launcher.IsHelp(err) {
-			fmt.Print(err)
-			return
-		}
-		fmt.Fprintln(os.Stderr, "neko:", err)
-		os.Exit(2)
-	}
-	switch o.Command {
-	case "version":
-		fmt.Println("neko", version, "(desktop)")
-		return
-	case "testprovider":
-		os.Exit(launcher.RunTestProvider(o.ProviderPort, os.Stdout, os.Stderr))
+	o, code, serve := launcher.Command(os.Args[1:], version, "desktop")
+	if !serve {
+		os.Exit(code)
 	}
 	log, root, closer, err := launcher.Setup(o, os.Stderr)
 	if err != nil {

@@ -5,7 +5,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"neko/backend/launcher"
@@ -14,21 +13,9 @@ import (
 var version = "dev"
 
 func main() {
-	o, err := launcher.Parse(os.Args[1:], os.Getenv)
-	if err != nil {
-		if launcher.IsHelp(err) {
-			fmt.Print(err)
-			return
-		}
-		fmt.Fprintln(os.Stderr, "neko:", err)
-		os.Exit(2)
+	o, code, serve := launcher.Command(os.Args[1:], version, "headless")
+	if !serve {
+		os.Exit(code)
 	}
-	switch o.Command {
-	case "version":
-		fmt.Println("neko", version, "(headless)")
-	case "testprovider":
-		os.Exit(launcher.RunTestProvider(o.ProviderPort, os.Stdout, os.Stderr))
-	default:
-		os.Exit(launcher.RunHeadless(o, frontendAssets(), os.Stdout, os.Stderr))
-	}
+	os.Exit(launcher.RunHeadless(o, frontendAssets(), os.Stdout, os.Stderr))
 }

@@ -179,3 +179,27 @@ func RunHeadless(o Options, assets fs.FS, stdout, stderr io.Writer) int {
 	log.Info("bye")
 	return 0
 }
+
+// Command handles the parts of the command line every flavour shares: it
+// parses args, prints help, the version, or runs the test provider. serve
+// is false when the process should exit with code; flavour names the build
+// ("headless" or "desktop") in the version line.
+func Command(args []string, version, flavour string) (o Options, code int, serve bool) {
+	o, err := Parse(args, os.Getenv)
+	if err != nil {
+		if IsHelp(err) {
+			fmt.Print(err)
+			return o, 0, false
+		}
+		fmt.Fprintln(os.Stderr, "neko:", err)
+		return o, 2, false
+	}
+	switch o.Command {
+	case "version":
+		fmt.Printf("neko %s (%s)\n", version, flavour)
+		return o, 0, false
+	case "testprovider":
+		return o, RunTestProvider(o.ProviderPort, os.Stdout, os.Stderr), false
+	}
+	return o, 0, true
+}
