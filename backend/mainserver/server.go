@@ -124,6 +124,7 @@ func (s *Server) routes() error {
 	s.mountOr("/ws/", s.deps.WebSocket, "websocket")
 	s.mountOr("/api/agent/", s.deps.Agent, "agent")
 	s.systemRoutes()
+	s.runtimeRoutes()
 	for pattern, h := range s.deps.Extra {
 		s.mux.Handle(pattern, h)
 	}
