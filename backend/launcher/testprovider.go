@@ -13,7 +13,8 @@ import (
 
 // RunTestProvider serves the scriptable, protocol-exact test provider on
 // 127.0.0.1:port (0 = any) until SIGINT/SIGTERM, for manual and frontend
-// tests: point a provider's URL at the printed base URL.
+// tests: point a provider's URL at the printed base URL. Chat answers follow
+// llmtest.DemoChat; /v1/audio/speech makes it a custom TTS server too.
 func RunTestProvider(port int, stdout, stderr io.Writer) int {
 	s, err := llmtest.Start(fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -21,7 +22,8 @@ func RunTestProvider(port int, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer s.Close()
-	fmt.Fprintf(stdout, "test provider listening\n  chat/embeddings: %s\n  realtime: %s\n  gemini live: %s\n", s.BaseURL(), s.RealtimeURL(), s.GeminiURL())
+	s.ScriptChat(llmtest.DemoChat)
+	fmt.Fprintf(stdout, "test provider listening\n  chat/embeddings/speech: %s\n  realtime: %s\n  gemini live: %s\n", s.BaseURL(), s.RealtimeURL(), s.GeminiURL())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

@@ -1,8 +1,9 @@
 // Package llmtest is a local model provider for tests and manual runs. One
 // loopback server speaks the exact wire protocols neko's clients use: the
 // OpenAI chat completions SSE stream, /v1/embeddings,
-// /v1/audio/transcriptions, /v1/models, the OpenAI-Realtime WebSocket event
-// stream (OpenAI, Qwen-Omni, GLM and StepFun flavours) and Gemini Live
+// /v1/audio/transcriptions, /v1/audio/speech, /v1/models, the
+// OpenAI-Realtime WebSocket event stream (OpenAI, Qwen-Omni, GLM and
+// StepFun flavours) and Gemini Live
 // (BidiGenerateContent). Each behaviour is scriptable per test: text and
 // audio deltas with timing, VAD events, transcripts, HTTP errors, close
 // codes, malformed JSON, slow first tokens and abrupt disconnects.
@@ -25,15 +26,16 @@ type Server struct {
 	ln  net.Listener
 	srv *http.Server
 
-	mu         sync.Mutex
-	apiKey     string
-	models     []string
-	chatScript func(ChatRequest) ChatReply
-	requests   []ChatRequest
-	rt         *realtimeState
-	transcribe func(TranscriptionRequest) TranscriptionReply
-	transReqs  []TranscriptionRequest
-	embeds     []EmbeddingRequest
+	mu          sync.Mutex
+	apiKey      string
+	models      []string
+	chatScript  func(ChatRequest) ChatReply
+	requests    []ChatRequest
+	rt          *realtimeState
+	transcribe  func(TranscriptionRequest) TranscriptionReply
+	transReqs   []TranscriptionRequest
+	embeds      []EmbeddingRequest
+	speechTexts []string
 }
 
 // New starts a server on 127.0.0.1:0 that is closed at tb.Cleanup.
@@ -60,6 +62,7 @@ func Start(addr string) (*Server, error) {
 	mux.HandleFunc("POST /v1/embeddings", s.handleEmbeddings)
 	mux.HandleFunc("POST /v1/audio/transcriptions", s.handleTranscription)
 	mux.HandleFunc("GET /v1/models", s.handleModels)
+	mux.HandleFunc("POST /v1/audio/speech", s.handleSpeech)
 	mux.HandleFunc("GET /v1/realtime", s.handleRealtime)
 	mux.HandleFunc("GET /api-ws/v1/realtime", s.handleRealtime)
 	mux.HandleFunc("GET /api/paas/v4/realtime", s.handleRealtime)

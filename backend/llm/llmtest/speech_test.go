@@ -1,0 +1,95 @@
+package llmtest_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"neko/backend/llm/llmtest"
+	"neko/backend/tts"
+)
+
+// The real OpenAI TTS client speaks to the speech endpoint and receives
+// as much audio as SpeechMillis promises.
+func TestSpeechWithRealClient(t *testing.T) {
+	s := llmtest.New(t)
+	eng := tts.NewOpenAI(tts.OpenAIConfig{BaseURL: s.BaseURL(), Model: "test-tts", Voice: "v", APIKey: "k"})
+	defer eng.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w := tts.NewWorker(eng, tts.WorkerConfig{})
+	go func() { _ = w.Run(ctx) }()
+	text := "Hello there, nice to meet you!"
+	w.Speak("s1", text)
+	w.End()
+	var samples int
+	// the engine says the text clause by clause; the worker's output is 48 kHz
+	want := (llmtest.SpeechMillis("Hello there,") + llmtest.SpeechMillis("nice to meet you!")) * 48
+	for done := false; !done; {
+		select {
+		case ev := <-w.Events():
+			switch ev.Kind {
+			case tts.EventError:
+				t.Fatalf("tts error: %v", ev.Err)
+			case tts.EventDone:
+				done = true
+			}
+			samples += len(ev.PCM) / 2
+		case <-ctx.Done():
+			t.Fatalf("no end of speech; got %d of %d samples", samples, want)
+		}
+	}
+	// the resampler may keep a few milliseconds back at the end
+	if samples < want*9/10 || samples > want*11/10 {
+		t.Fatalf("got %d samples, want about %d", samples, want)
+	}
+	if got := strings.Join(s.SpeechTexts(), " "); got != text {
+		t.Fatalf("speech texts %q", got)
+	}
+}
+
+func TestSpeechRejectsBadInput(t *testing.T) {
+	s := llmtest.New(t)
+	for _, body := range []string{`{`, `{"voice":"v"}`, `{"input":"x"}`} {
+		resp, err := http.Post(s.BaseURL()+"/audio/speech", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"error"`) {
+			t.Fatalf("%s: %d %s", body, resp.StatusCode, b)
+		}
+	}
+}
+
+func TestSpeechWAV(t *testing.T) {
+	s := llmtest.New(t)
+	resp, err := http.Post(s.BaseURL()+"/audio/speech", "application/json",
+		strings.NewReader(`{"model":"m","voice":"v","input":"hi","response_format":"wav"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if string(b[:4]) != "RIFF" || len(b) != 44+llmtest.SpeechMillis("hi")*24*2 {
+		t.Fatalf("wav of %d bytes, head %q", len(b), b[:4])
+	}
+}
+
+func TestDemoChat(t *testing.T) {
+	if r := llmtest.DemoChat(llmtest.ChatRequest{JSONMode: true}); !strings.Contains(r.Text, `"happy"`) {
+		t.Fatalf("json mode: %q", r.Text)
+	}
+	long := llmtest.ChatRequest{Messages: []llmtest.ChatMessage{{Role: "user", Content: "tell me a LONG story"}}}
+	if r := llmtest.DemoChat(long); r.Text != llmtest.DemoLong {
+		t.Fatalf("long: %q", r.Text)
+	}
+	hi := llmtest.ChatRequest{Messages: []llmtest.ChatMessage{{Role: "user", Content: "hi"}}}
+	if r := llmtest.DemoChat(hi); r.Text != llmtest.DemoGreeting || r.ChunkDelay == 0 {
+		t.Fatalf("greeting: %+v", r)
+	}
+}
