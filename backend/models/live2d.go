@@ -133,12 +133,27 @@ func (h *Handler) getLive2DEmotions(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, 500, "invalid_model", err.Error())
 		return
 	}
+	em := emotionsOf(o)
+	httpjson.Write(w, 200, map[string]any{"success": true, "config": em})
+}
+
+// emotionsOf returns a model3.json's emotion mapping: the stored
+// EmotionMapping when there is one, else one derived from the model's own
+// files (motion groups by name, expressions by the prefix before "_").
+// Model files come from uploads and the workshop, so nothing in them may
+// make this fail: fields of the wrong type are ignored.
+func emotionsOf(o *config.Object) emotionMapping {
 	em := emotionMapping{Motions: map[string][]string{}, Expressions: map[string][]string{}}
-	if ok, _ := o.Get("EmotionMapping", &em); ok {
-		httpjson.Write(w, 200, map[string]any{"success": true, "config": em})
-		return
+	if ok, err := o.Get("EmotionMapping", &em); ok && err == nil {
+		if em.Motions == nil {
+			em.Motions = map[string][]string{}
+		}
+		if em.Expressions == nil {
+			em.Expressions = map[string][]string{}
+		}
+		return em
 	}
-	// Derived: motion groups by name, expressions by the prefix before "_".
+	em = emotionMapping{Motions: map[string][]string{}, Expressions: map[string][]string{}}
 	var refs struct {
 		Motions     map[string][]struct{ File string } `json:"Motions"`
 		Expressions []struct{ Name, File string }      `json:"Expressions"`
@@ -156,7 +171,7 @@ func (h *Handler) getLive2DEmotions(w http.ResponseWriter, r *http.Request) {
 		}
 		em.Expressions[emo] = append(em.Expressions[emo], e.File)
 	}
-	httpjson.Write(w, 200, map[string]any{"success": true, "config": em})
+	return em
 }
 
 func (h *Handler) postLive2DEmotions(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -186,11 +185,9 @@ func (h *Hub) readLoop(m *Manager, c *conn) {
 			continue
 		}
 		throttled = false
-		var msg clientMsg
-		if typ == websocket.BinaryMessage {
-			msg.binary = data
-		} else if err := json.Unmarshal(data, &msg); err != nil {
-			c.send(statusMessage("UNKNOWN_ACTION", map[string]any{"error": "malformed JSON"}))
+		msg, err := decodeClientMsg(typ, data)
+		if err != nil {
+			c.send(statusMessage("UNKNOWN_ACTION", map[string]any{"error": err.Error()}))
 			continue
 		}
 		m.post(func() { m.handle(c, msg) })
