@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"neko/backend/config"
@@ -24,7 +25,8 @@ type desktopPrefs struct {
 	Mode           string              `json:"mode"`
 	AlwaysOnTop    bool                `json:"always_on_top"`
 	StartMinimised bool                `json:"start_minimised"`
-	Windows        map[string]geometry `json:"windows"` // by display ("1920x1080")
+	GPUPolicy      string              `json:"gpu_policy,omitempty"` // "on_demand" (default), "always", "never"
+	Windows        map[string]geometry `json:"windows"`              // by display ("1920x1080")
 }
 
 type geometry struct {
@@ -83,4 +85,18 @@ func (a *App) rememberGeometry() {
 		a.prefs.Windows[a.displayKey()] = geometry{X: x, Y: y, W: w, H: h}
 		a.savePrefs()
 	}
+}
+
+// gpuPolicy is WebKitGTK's hardware acceleration policy. On demand (the
+// default) composites on the GPU only while the page needs it, which the
+// avatar's WebGL canvas does; "never" is for drivers that show a blank
+// window with acceleration (wails#2977), at the price of the WebGL avatar.
+func (p desktopPrefs) gpuPolicy() linux.WebviewGpuPolicy {
+	switch p.GPUPolicy {
+	case "always":
+		return linux.WebviewGpuPolicyAlways
+	case "never":
+		return linux.WebviewGpuPolicyNever
+	}
+	return linux.WebviewGpuPolicyOnDemand
 }

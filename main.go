@@ -67,7 +67,7 @@ func main() {
 			UniqueId:               "dev.neko.companion.window",
 			OnSecondInstanceLaunch: app.secondInstance,
 		},
-		Linux:   &linux.Options{ProgramName: "neko", WindowIsTranslucent: pet},
+		Linux:   &linux.Options{ProgramName: "neko", WindowIsTranslucent: pet, WebviewGpuPolicy: app.prefs.gpuPolicy()},
 		Windows: &windows.Options{WebviewIsTransparent: pet, WindowIsTranslucent: pet},
 	})
 	if err != nil {

@@ -21,7 +21,7 @@ xvfb_pid=""
 cleanup() { [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null; pkill -f "$work/data" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 display=:$((90 + RANDOM % 100))
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+Xvfb "$display" +extension GLX -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
 export DISPLAY=$display
@@ -69,9 +69,19 @@ for _ in $(seq 40); do
   if build/bin/xshot -x "$X" -y "$Y" -w "$WIDTH" -h "$HEIGHT" -o build/test-artifacts/desktop-window.png -min-colours 64 >/dev/null 2>&1; then shot_ok=1; break; fi
   sleep 0.25
 done
-build/bin/xshot -x "$X" -y "$Y" -w "$WIDTH" -h "$HEIGHT" -o build/test-artifacts/desktop-window.png || true
 [ -n "$shot_ok" ] || { echo "smoke: the window stayed blank"; cat "$work/a.err"; exit 1; }
-echo "smoke: window shows the page (build/test-artifacts/desktop-window.png)"
+echo "smoke: window shows the page"
+# The avatar (WebGL) is drawn: the stage (left part of the window, below the
+# nav bar) differs from its background over a real area, not only the page.
+avatar_ok=""
+for _ in $(seq 120); do
+  if build/bin/xshot -x "$X" -y "$Y" -w "$WIDTH" -h "$HEIGHT" -o build/test-artifacts/desktop-window.png \
+    -region 5,10,55,85 -min-differ 0.03 >"$work/avatar.log" 2>&1; then avatar_ok=1; break; fi
+  sleep 0.25
+done
+cat "$work/avatar.log"
+[ -n "$avatar_ok" ] || { echo "smoke: the avatar never appeared in the window"; cat "$work/a.err"; exit 1; }
+echo "smoke: the avatar is drawn (build/test-artifacts/desktop-window.png)"
 build/bin/traycheck -pid "$pid"
 
 ports=(--main-port "$(port a main)" --memory-port "$(port a memory)" --agent-port "$(port a agent)"

@@ -1,6 +1,7 @@
 // Command xshot saves a region of an X display as PNG and reports how many
 // distinct colours it holds: the desktop smoke test uses it to show that the
-// window is not blank, and keeps the picture as an artefact.
+// window is not blank, that the avatar was drawn (a sub-region differs from
+// the background around it), and keeps the picture as an artefact.
 package main
 
 import (
@@ -22,6 +23,8 @@ func main() {
 	h := flag.Int("h", 0, "height (0: whole screen)")
 	out := flag.String("o", "shot.png", "PNG file to write")
 	minColours := flag.Int("min-colours", 0, "fail unless the region holds at least this many distinct colours")
+	region := flag.String("region", "", "sub-region `left,top,width,height` as percentages of the shot, checked by -min-differ")
+	minDiffer := flag.Float64("min-differ", 0, "fail unless at least this fraction of -region differs from the background (the commonest colour on its border)")
 	flag.Parse()
 	conn, err := xgb.NewConn()
 	if err != nil {
@@ -41,7 +44,7 @@ func main() {
 	colours := map[color.RGBA]struct{}{}
 	for i := 0; i+3 < len(reply.Data) && i/4 < (*w)*(*h); i += 4 {
 		c := color.RGBA{R: reply.Data[i+2], G: reply.Data[i+1], B: reply.Data[i], A: 255}
-		img.Set((i/4)%*w, (i/4) / *w, c)
+		img.SetRGBA((i/4)%*w, (i/4) / *w, c)
 		if len(colours) < 100000 {
 			colours[c] = struct{}{}
 		}
@@ -53,11 +56,66 @@ func main() {
 	if err := png.Encode(f, img); err != nil {
 		fail("encode: %v", err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		fail("%v", err)
+	}
 	fmt.Printf("xshot: %dx%d at %d,%d → %s, %d distinct colours\n", *w, *h, *x, *y, *out, len(colours))
 	if len(colours) < *minColours {
 		fail("only %d distinct colours (want ≥ %d): the region looks blank", len(colours), *minColours)
 	}
+	if *region != "" {
+		var l, t, rw, rh int
+		if _, err := fmt.Sscanf(*region, "%d,%d,%d,%d", &l, &t, &rw, &rh); err != nil {
+			fail("bad -region %q: %v", *region, err)
+		}
+		r := image.Rect(*w*l/100, *h*t/100, *w*(l+rw)/100, *h*(t+rh)/100).Intersect(img.Bounds())
+		bg, frac := differing(img, r)
+		fmt.Printf("xshot: region %v: background %v, %.1f%% of it differs\n", r, bg, 100*frac)
+		if frac < *minDiffer {
+			fail("only %.2f%% of region %v differs from the background (want ≥ %.2f%%): nothing drawn there", 100*frac, r, 100**minDiffer)
+		}
+	}
+}
+
+// differing finds the background of r (the commonest colour on its border)
+// and the fraction of r's pixels that differ from it clearly.
+func differing(img *image.RGBA, r image.Rectangle) (color.RGBA, float64) {
+	if r.Empty() {
+		return color.RGBA{}, 0
+	}
+	count := map[color.RGBA]int{}
+	for x := r.Min.X; x < r.Max.X; x++ {
+		count[img.RGBAAt(x, r.Min.Y)]++
+		count[img.RGBAAt(x, r.Max.Y-1)]++
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		count[img.RGBAAt(r.Min.X, y)]++
+		count[img.RGBAAt(r.Max.X-1, y)]++
+	}
+	var bg color.RGBA
+	best := -1
+	for c, n := range count {
+		if n > best {
+			bg, best = c, n
+		}
+	}
+	diff := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			c := img.RGBAAt(x, y)
+			if absDiff(c.R, bg.R)+absDiff(c.G, bg.G)+absDiff(c.B, bg.B) > 24 {
+				diff++
+			}
+		}
+	}
+	return bg, float64(diff) / float64(r.Dx()*r.Dy())
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
 }
 
 func fail(format string, a ...any) {
