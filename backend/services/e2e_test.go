@@ -83,7 +83,7 @@ func TestTextTurnThroughAllServers(t *testing.T) {
 	var dialog string
 	for i := 0; i < 100; i++ {
 		req, _ := http.NewRequest("GET", mem, nil)
-		req.Header.Set("X-Neko-Instance", s.Token())
+		req.Header.Set("X-Neko-Instance", s.InstanceToken())
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

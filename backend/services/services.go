@@ -21,6 +21,7 @@ import (
 	"neko/backend/config"
 	"neko/backend/guard"
 	"neko/backend/httpjson"
+	"neko/backend/secrets"
 )
 
 // Options configure Start.
@@ -50,7 +51,8 @@ type Services struct {
 	servers  map[string]*server // by service name
 	bridgeM  *bridge.MainSide
 	bridgeA  *bridge.AgentSide
-	token    *guard.TokenStore
+	token    *guard.TokenStore // per-install CSRF token, handed to our pages
+	instance string            // instance token: main ↔ memory/agent only, never in a page
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when a server stops on its own or asks to quit
 	ctx      context.Context
@@ -148,6 +150,9 @@ func start(parent context.Context, o Options) (*Services, error) {
 	if s.token, err = guard.OpenTokenStore(s.Store.Paths.File(".neko_token")); err != nil {
 		return fail(err)
 	}
+	if s.instance, err = instanceToken(s.Store.Paths.File(".neko_instance"), o.Only == ""); err != nil {
+		return fail(err)
+	}
 	// Order: memory, agent, main (main's routers call the other two).
 	for _, name := range []string{"memory", "agent", "main"} {
 		ln, ok := p.Listeners[name]
@@ -173,10 +178,16 @@ func (s *Services) serve(name string, ln net.Listener, comp *component) {
 	gcfg := guard.Config{TokenFunc: s.token.Token, BodyLimit: uploadLimits}
 	if name != "main" {
 		// Memory and agent serve only the main server (and split-mode
-		// peers), which hold the same per-install token.
-		gcfg.InstanceToken = s.token.Token()
+		// peers): they want the instance token, which no page ever sees.
+		gcfg.InstanceToken = s.instance
 	}
-	h := guard.New(gcfg, s.log).Wrap(mux)
+	var inner http.Handler = mux
+	if name == "main" {
+		// Pages only ever talk to main: every JSON reply to a GET has its
+		// secret fields masked, a safety net behind handlers that mask.
+		inner = secrets.MaskResponses(mux)
+	}
+	h := guard.New(gcfg, s.log).Wrap(inner)
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return s.ctx },
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
@@ -217,6 +228,30 @@ func uploadLimits(r *http.Request) int64 {
 	}
 	return 0
 }
+
+// instanceToken returns the token the main server shows the memory and agent
+// servers. It is kept apart from the CSRF token, so a page (which is handed
+// the CSRF token) cannot call memory or agent directly. When one process runs
+// every server the token is new at each launch; split-mode processes (serve
+// --only) share the one in the 0600 file, creating it when missing.
+func instanceToken(path string, rotate bool) (string, error) {
+	st, err := guard.OpenTokenStore(path)
+	if err != nil {
+		return "", fmt.Errorf("instance token: %w", err)
+	}
+	if !rotate {
+		return st.Token(), nil
+	}
+	tok, err := st.Rotate()
+	if err != nil {
+		return "", fmt.Errorf("instance token: %w", err)
+	}
+	return tok, nil
+}
+
+// InstanceToken is the token the memory and agent servers require in
+// X-Neko-Instance (for split-mode peers and tests).
+func (s *Services) InstanceToken() string { return s.instance }
 
 // Token is the per-install CSRF token.
 func (s *Services) Token() string {

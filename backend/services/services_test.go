@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -249,6 +250,48 @@ func TestMutationsNeedToken(t *testing.T) {
 	if resp.StatusCode != 401 && resp.StatusCode != 403 {
 		t.Fatalf("memory without instance token: %d", resp.StatusCode)
 	}
+	// The page's CSRF token is not the instance token: a page cannot reach
+	// the memory or agent server; the instance token can.
+	for _, port := range []int{s.Ports.Memory, s.Ports.Agent} {
+		// /health answers anyone (a second launch fingerprints it); a route
+		// that does not exist tells the guard's verdict apart: 403 before
+		// the mux, 404 after it.
+		for tok, want := range map[string]int{s.Token(): 403, s.InstanceToken(): 404} {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/no-such-route", port), nil)
+			req.Header.Set("X-Neko-Instance", tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("port %d with the %s token: %d, want %d", port, map[bool]string{true: "CSRF", false: "instance"}[tok == s.Token()], resp.StatusCode, want)
+			}
+		}
+	}
+}
+
+// The instance token is new at each launch of the whole app, and split-mode
+// processes on the same data folder share the stored one.
+func TestInstanceTokenPerLaunch(t *testing.T) {
+	data := t.TempDir()
+	a, _, _ := startAll(t, services.Options{Ports: zeroPorts(), DataRoot: data})
+	first := a.InstanceToken()
+	if first == "" || first == a.Token() {
+		t.Fatalf("instance token %q (CSRF %q)", first, a.Token())
+	}
+	a.Shutdown(context.Background())
+	b, _, _ := startAll(t, services.Options{Ports: zeroPorts(), DataRoot: data})
+	second := b.InstanceToken()
+	b.Shutdown(context.Background())
+	if second == first {
+		t.Fatal("instance token did not change between launches")
+	}
+	c, _, _ := startAll(t, services.Options{Ports: zeroPorts(), DataRoot: data, Only: "memory"})
+	defer c.Shutdown(context.Background())
+	if c.InstanceToken() != second {
+		t.Fatal("a split-mode process does not share the stored instance token")
+	}
 }
 
 // Split mode: the agent runs as its own process; killing and restarting it
@@ -310,4 +353,33 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// A secret that reaches a GET reply by a path no handler masks (here a key a
+// user pasted into a character's profile) is still masked by the main
+// server's safety net.
+func TestGetRepliesMaskSecrets(t *testing.T) {
+	data := t.TempDir()
+	const key = "sk-profile-secret-0123456789abcdef"
+	chars := `{"主人":{"档案名":"哥哥"},"猫娘":{"小天":{"性别":"女","my_api_key":"` + key + `"}},"当前猫娘":"小天"}`
+	if err := os.MkdirAll(filepath.Join(data, "config"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "config", "characters.json"), []byte(chars), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, _ := startAll(t, services.Options{Ports: zeroPorts(), DataRoot: data})
+	defer s.Shutdown(context.Background())
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/characters", s.Ports.Main))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "小天") {
+		t.Fatalf("GET /api/characters: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), key) || !strings.Contains(string(body), "cdef") {
+		t.Fatalf("the key is not masked (or the field is gone): %s", body)
+	}
 }

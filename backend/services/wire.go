@@ -140,17 +140,17 @@ func (s *Services) buildMain() (*component, error) {
 func (s *Services) internalClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
-	return &http.Client{Transport: instanceAuth{next: tr, token: s.token.Token}}
+	return &http.Client{Transport: instanceAuth{next: tr, token: s.instance}}
 }
 
 type instanceAuth struct {
 	next  http.RoundTripper
-	token func() string
+	token string
 }
 
 func (a instanceAuth) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
-	r.Header.Set("X-Neko-Instance", a.token())
+	r.Header.Set("X-Neko-Instance", a.token)
 	return a.next.RoundTrip(r)
 }
 
@@ -165,5 +165,5 @@ func (r reviewSetting) SetAutoReview(on bool) error {
 
 // memoryClient calls the memory server with the instance token.
 func (s *Services) memoryClient() *memory.Client {
-	return memory.NewClient(fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Memory), memory.WithHeader("X-Neko-Instance", s.token.Token()))
+	return memory.NewClient(fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Memory), memory.WithHeader("X-Neko-Instance", s.instance))
 }

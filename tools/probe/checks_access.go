@@ -235,10 +235,16 @@ func (p *prober) checkInstance(ctx context.Context) {
 			}
 		}
 		for _, rt := range srv.routes {
-			for _, tok := range []string{"", "nekoprobe-wrong-instance"} {
+			// The page's CSRF token must not open them either: any page of
+			// ours is handed that one.
+			for _, tok := range []string{"", "nekoprobe-wrong-instance", p.opt.Token} {
 				h := map[string]string{"Content-Type": "application/json"}
 				label := "no instance token"
-				if tok != "" {
+				switch {
+				case tok == p.opt.Token && tok != "":
+					h["X-Neko-Instance"] = tok
+					label = "the page's CSRF token as instance token"
+				case tok != "":
 					h["X-Neko-Instance"] = tok
 					label = "wrong instance token"
 				}
