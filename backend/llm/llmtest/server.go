@@ -1,10 +1,10 @@
 // Package llmtest is a local model provider for tests and manual runs. One
 // loopback server speaks the exact wire protocols neko's clients use: the
 // OpenAI chat completions SSE stream, /v1/embeddings,
-// /v1/audio/transcriptions, /v1/audio/speech, /v1/models, the
-// OpenAI-Realtime WebSocket event stream (OpenAI, Qwen-Omni, GLM and
-// StepFun flavours) and Gemini Live
-// (BidiGenerateContent). Each behaviour is scriptable per test: text and
+// /v1/audio/transcriptions, /v1/audio/speech, /v1/models, a local
+// CosyVoice server's /v1/speakers/register, the OpenAI-Realtime WebSocket
+// event stream (OpenAI, Qwen-Omni, GLM and StepFun flavours) and Gemini
+// Live (BidiGenerateContent). Each behaviour is scriptable per test: text and
 // audio deltas with timing, VAD events, transcripts, HTTP errors, close
 // codes, malformed JSON, slow first tokens and abrupt disconnects.
 package llmtest
@@ -36,6 +36,7 @@ type Server struct {
 	transReqs   []TranscriptionRequest
 	embeds      []EmbeddingRequest
 	speechTexts []string
+	speakers    []string
 }
 
 // New starts a server on 127.0.0.1:0 that is closed at tb.Cleanup.
@@ -63,6 +64,7 @@ func Start(addr string) (*Server, error) {
 	mux.HandleFunc("POST /v1/audio/transcriptions", s.handleTranscription)
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("POST /v1/audio/speech", s.handleSpeech)
+	mux.HandleFunc("POST /v1/speakers/register", s.handleRegisterSpeaker)
 	mux.HandleFunc("GET /v1/realtime", s.handleRealtime)
 	mux.HandleFunc("GET /api-ws/v1/realtime", s.handleRealtime)
 	mux.HandleFunc("GET /api/paas/v4/realtime", s.handleRealtime)

@@ -105,3 +105,33 @@ func wavFile(rate int, pcm []byte) []byte {
 	binary.LittleEndian.PutUint32(h[40:], uint32(len(pcm)))
 	return append(h, pcm...)
 }
+
+// handleRegisterSpeaker serves a local CosyVoice server's
+// POST /v1/speakers/register (multipart speaker_id, prompt_text,
+// prompt_audio), so voice cloning has a local TTS server to talk to.
+func (s *Server) handleRegisterSpeaker(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"detail": "multipart form required: " + err.Error()})
+		return
+	}
+	defer func() { _ = r.MultipartForm.RemoveAll() }()
+	speaker := r.FormValue("speaker_id")
+	f, hdr, err := r.FormFile("prompt_audio")
+	if speaker == "" || err != nil || hdr.Size == 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": "speaker_id and prompt_audio are required"})
+		return
+	}
+	_ = f.Close()
+	s.mu.Lock()
+	s.speakers = append(s.speakers, speaker)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "speaker_id": speaker})
+}
+
+// Speakers returns the speaker ids registered so far.
+func (s *Server) Speakers() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.speakers...)
+}

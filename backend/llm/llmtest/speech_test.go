@@ -1,8 +1,10 @@
 package llmtest_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,5 +93,36 @@ func TestDemoChat(t *testing.T) {
 	hi := llmtest.ChatRequest{Messages: []llmtest.ChatMessage{{Role: "user", Content: "hi"}}}
 	if r := llmtest.DemoChat(hi); r.Text != llmtest.DemoGreeting || r.ChunkDelay == 0 {
 		t.Fatalf("greeting: %+v", r)
+	}
+}
+
+func TestRegisterSpeaker(t *testing.T) {
+	s := llmtest.New(t)
+	post := func(fields map[string]string, audio []byte) int {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for k, v := range fields {
+			_ = mw.WriteField(k, v)
+		}
+		if audio != nil {
+			fw, _ := mw.CreateFormFile("prompt_audio", "a.wav")
+			_, _ = fw.Write(audio)
+		}
+		_ = mw.Close()
+		resp, err := http.Post("http://"+s.Addr()+"/v1/speakers/register", mw.FormDataContentType(), &b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := post(map[string]string{"speaker_id": "mine"}, nil); c != http.StatusUnprocessableEntity {
+		t.Fatalf("no audio: %d", c)
+	}
+	if c := post(map[string]string{"speaker_id": "mine", "prompt_text": "hi"}, []byte("RIFF....")); c != http.StatusOK {
+		t.Fatalf("register: %d", c)
+	}
+	if got := s.Speakers(); len(got) != 1 || got[0] != "mine" {
+		t.Fatalf("speakers %q", got)
 	}
 }
