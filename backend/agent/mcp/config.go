@@ -95,28 +95,41 @@ type File struct {
 
 // LoadFile reads path; a missing file is an empty config.
 func LoadFile(path string) (*File, error) {
-	f := &File{Servers: map[string]ServerConfig{}, other: map[string]json.RawMessage{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return f, nil
+		return ParseFile(nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("mcp: read %s: %w", path, err)
 	}
+	f, err := ParseFile(b)
+	if err != nil {
+		return nil, fmt.Errorf("mcp: %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// ParseFile decodes the contents of an mcp.json; empty input is an empty
+// file. Fields other than mcpServers are kept for Encode.
+func ParseFile(b []byte) (*File, error) {
+	f := &File{Servers: map[string]ServerConfig{}, other: map[string]json.RawMessage{}}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return f, nil
 	}
 	if err := json.Unmarshal(b, &f.other); err != nil {
-		return nil, fmt.Errorf("mcp: %s is not a JSON object: %w", path, err)
+		return nil, fmt.Errorf("not a JSON object: %w", err)
 	}
 	if raw, ok := f.other["mcpServers"]; ok {
 		delete(f.other, "mcpServers")
 		if err := json.Unmarshal(raw, &f.Servers); err != nil {
-			return nil, fmt.Errorf("mcp: %s: mcpServers: %w", path, err)
+			return nil, fmt.Errorf("mcpServers: %w", err)
 		}
 		if f.Servers == nil {
 			f.Servers = map[string]ServerConfig{}
 		}
+	}
+	if f.other == nil {
+		f.other = map[string]json.RawMessage{}
 	}
 	return f, nil
 }
@@ -133,6 +146,16 @@ func (f *File) Names() []string {
 
 // Save writes the file atomically with mode 0600 (env and headers may hold keys).
 func (f *File) Save(path string) error {
+	b, err := f.Encode()
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, b)
+}
+
+// Encode returns the file as it is saved: the other fields as they were
+// read, mcpServers as configured.
+func (f *File) Encode() ([]byte, error) {
 	top := make(map[string]any, len(f.other)+1)
 	for k, v := range f.other {
 		top[k] = v
@@ -140,9 +163,9 @@ func (f *File) Save(path string) error {
 	top["mcpServers"] = f.Servers
 	b, err := json.MarshalIndent(top, "", "  ")
 	if err != nil {
-		return fmt.Errorf("mcp: encode config: %w", err)
+		return nil, fmt.Errorf("mcp: encode config: %w", err)
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return append(b, '\n'), nil
 }
 
 func writeAtomic(path string, data []byte) error {

@@ -1,14 +1,12 @@
 package mcp_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"neko/backend/agent/mcp"
 )
 
-// FuzzLoadFile: any mcp.json either loads into valid-or-rejected servers or
+// FuzzLoadFile: any mcp.json (as LoadFile reads it) either loads into valid-or-rejected servers or
 // fails with an error; it never panics, and what loads saves and reloads.
 func FuzzLoadFile(f *testing.F) {
 	f.Add(`{"mcpServers":{"a":{"command":"node","args":["x"],"env":{"K":"v"}}},"other":1}`)
@@ -16,12 +14,7 @@ func FuzzLoadFile(f *testing.F) {
 	f.Add(`{"mcpServers":null}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, data string) {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "mcp.json")
-		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		file, err := mcp.LoadFile(path)
+		file, err := mcp.ParseFile([]byte(data))
 		if err != nil {
 			return
 		}
@@ -29,12 +22,17 @@ func FuzzLoadFile(f *testing.F) {
 			_ = file.Servers[name].Validate(name)
 			_ = file.Servers[name].Masked()
 		}
-		if err := file.Save(path); err != nil {
+		b, err := file.Encode()
+		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := mcp.LoadFile(path)
+		again, err := mcp.ParseFile(b)
 		if err != nil || len(again.Servers) != len(file.Servers) {
 			t.Fatalf("reload: %v, %d vs %d servers", err, len(again.Servers), len(file.Servers))
+		}
+		b2, err := again.Encode()
+		if err != nil || string(b2) != string(b) {
+			t.Fatalf("second save differs: %v\n%s\n%s", err, b, b2)
 		}
 	})
 }
