@@ -300,3 +300,45 @@ func TestRecoveryAfterMainRestart(t *testing.T) {
 	})
 	t.Logf("healed in %v (agent socket generations: %d)", time.Since(restarted), a.Recreated())
 }
+
+// The main side tells its owner when the agent is gone: once its heartbeats
+// stop, and once more when a new agent process replaces it before the
+// silence was noticed (its heartbeat sequence starts over).
+func TestAgentLostOnSilenceAndOnRestart(t *testing.T) {
+	cfg := testConfig(t)
+	lost := make(chan bridge.Event, 4)
+	m, a := startPair(t, cfg, func(ev bridge.Event) {
+		if ev.EventType == bridge.TypeAgentLost {
+			lost <- ev
+		}
+	})
+	a.Close()
+	select {
+	case ev := <-lost:
+		if ev.Status != bridge.AgentLostTimeout || ev.ErrorMessage == "" {
+			t.Fatalf("lost event = %+v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no agent_lost after the agent's heartbeats stopped")
+	}
+	// A second agent process: it connects, runs for a while, and is
+	// replaced by a third at once (no silence long enough to time out).
+	a2 := bridge.NewAgentSide(cfg, nil)
+	a2.Start(context.Background())
+	waitFor(t, 5*time.Second, "second agent connected", func() bool { return m.SessionReady() && a2.Connected() })
+	time.Sleep(3 * cfg.Heartbeat) // a few heartbeats, so its sequence is past 1
+	a2.Close()
+	a3 := bridge.NewAgentSide(cfg, nil)
+	a3.Start(context.Background())
+	defer a3.Close()
+	select {
+	case ev := <-lost:
+		if ev.Status != bridge.AgentLostRestart && ev.Status != bridge.AgentLostTimeout {
+			t.Fatalf("lost event = %+v", ev)
+		}
+		t.Logf("replacement noticed as %s", ev.Status)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no agent_lost when a new agent replaced the old one")
+	}
+	waitFor(t, 5*time.Second, "third agent connected", func() bool { return m.SessionReady() && a3.Connected() })
+}

@@ -7,15 +7,22 @@ import (
 
 // Event types carried on the three sockets (reference §10.2).
 const (
-	TypeAnalyzeRequest     = "analyze_request"
-	TypeAnalyzeAck         = "analyze_ack"
-	TypeAgentStatusUpdate  = "agent_status_update"
-	TypeTaskUpdate         = "task_update"
-	TypeTaskResult         = "task_result"
-	TypeAgentNotification  = "agent_notification"
-	TypeProactiveMessage   = "proactive_message"
-	TypeHeartbeat          = "heartbeat"
-	TypeSessionEvent       = "session_event"
+	TypeAnalyzeRequest    = "analyze_request"
+	TypeAnalyzeAck        = "analyze_ack"
+	TypeAgentStatusUpdate = "agent_status_update"
+	TypeTaskUpdate        = "task_update"
+	TypeTaskResult        = "task_result"
+	TypeAgentNotification = "agent_notification"
+	TypeProactiveMessage  = "proactive_message"
+	TypeHeartbeat         = "heartbeat"
+	TypeSessionEvent      = "session_event"
+	// TypeAgentLost is raised by MainSide itself (never sent on the wire)
+	// when the agent stops sending heartbeats or comes back as a new
+	// process: whatever it was running is gone. Status says which
+	// (AgentLostTimeout or AgentLostRestart), ErrorMessage says it in words.
+	TypeAgentLost          = "agent_lost"
+	AgentLostTimeout       = "heartbeat_timeout"
+	AgentLostRestart       = "restarted"
 	TriggerTurnEnd         = "turn_end"
 	TriggerSessionEnd      = "session_end"
 	maxAnalyzeMessages     = 6

@@ -24,6 +24,7 @@ type MainSide struct {
 	cfg     Config
 	log     *slog.Logger
 	onEvent func(Event)
+	evMu    sync.Mutex // onEvent runs from the receive and heartbeat loops, one call at a time
 
 	mu      sync.Mutex
 	pub     zmq4.Socket
@@ -32,6 +33,7 @@ type MainSide struct {
 	waiters map[string]chan struct{}
 
 	lastBeat  atomic.Int64 // unix nanos of the agent's last heartbeat
+	lastSeq   uint64       // the agent's last heartbeat sequence number (receive loop only)
 	subReady  atomic.Bool  // the agent reported its SUB receives our heartbeats
 	agentUp   atomic.Bool
 	seq       atomic.Uint64
@@ -42,7 +44,8 @@ type MainSide struct {
 }
 
 // NewMainSide prepares the main end; onEvent receives every agent event but
-// heartbeats and acks (called from one goroutine, in order).
+// heartbeats and acks, in order and one at a time, plus TypeAgentLost when
+// the agent's heartbeats stop or a new agent process replaces the old one.
 func NewMainSide(cfg Config, onEvent func(Event), log *slog.Logger) *MainSide {
 	if onEvent == nil {
 		onEvent = func(Event) {}
@@ -142,8 +145,17 @@ func (m *MainSide) recvLoop(ctx context.Context) {
 		}
 		switch ev.EventType {
 		case TypeHeartbeat:
+			// A new agent process counts its heartbeats from 1 again; one
+			// that restarted before its silence was noticed lost its tasks.
+			restarted := m.lastSeq != 0 && ev.Seq != 0 && ev.Seq <= m.lastSeq && m.agentUp.Load()
+			m.lastSeq = ev.Seq
 			m.lastBeat.Store(time.Now().UnixNano())
 			m.subReady.Store(ev.Status == "sub_ready")
+			if restarted {
+				m.log.Warn("agent restarted (heartbeat sequence reset)")
+				m.emit(Event{EventType: TypeAgentLost, Status: AgentLostRestart,
+					ErrorMessage: "the agent server restarted; its running tasks were interrupted"})
+			}
 		case TypeAnalyzeAck:
 			m.mu.Lock()
 			if ch, ok := m.waiters[ev.EventID]; ok {
@@ -152,9 +164,15 @@ func (m *MainSide) recvLoop(ctx context.Context) {
 			}
 			m.mu.Unlock()
 		default:
-			m.onEvent(ev)
+			m.emit(ev)
 		}
 	}
+}
+
+func (m *MainSide) emit(ev Event) {
+	m.evMu.Lock()
+	defer m.evMu.Unlock()
+	m.onEvent(ev)
 }
 
 func (m *MainSide) heartbeatLoop(ctx context.Context) {
@@ -180,6 +198,8 @@ func (m *MainSide) heartbeatLoop(ctx context.Context) {
 			// queued into a connection of the dead process (zmq4 does not
 			// notice by itself); the next agent dials fresh listeners.
 			m.log.Warn("agent heartbeat lost; recreating sockets")
+			m.emit(Event{EventType: TypeAgentLost, Status: AgentLostTimeout,
+				ErrorMessage: fmt.Sprintf("the agent server stopped responding (no heartbeat for %v); its running tasks were interrupted", m.cfg.PeerTimout)})
 			m.rebindOut(ctx)
 		case !was && alive:
 			m.log.Info("agent connected")

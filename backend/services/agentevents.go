@@ -3,7 +3,9 @@ package services
 import (
 	"context"
 	"log/slog"
+	"sort"
 	"sync/atomic"
+	"time"
 
 	"neko/backend/bridge"
 )
@@ -12,24 +14,47 @@ import (
 // the original's rules (bridge.Route). Until a conversation engine is wired,
 // no character has a session, so task results are dropped (never broadcast)
 // and updates are logged.
+//
+// It also keeps the tasks the agent reported queued or running: when the
+// bridge loses the agent (its process died or was replaced), those tasks
+// can never finish, so each is reported failed to its character's clients
+// with the reason, instead of spinning in the task HUD forever.
 type agentEvents struct {
 	log        *slog.Logger
 	hasSession func(name string) bool
 	deliver    func(d bridge.Delivery, ev bridge.Event)
 	analyzer   *analyzer // mirrors the agent's master switch from its status snapshots
+	now        func() time.Time
+	inFlight   map[string]bridge.Task // by task id; touched only from handle (the bridge serialises it)
 }
 
 func newAgentEvents(log *slog.Logger) *agentEvents {
 	return &agentEvents{log: log.With("component", "agent-events"),
 		hasSession: func(string) bool { return false },
-		deliver:    func(bridge.Delivery, bridge.Event) {}}
+		deliver:    func(bridge.Delivery, bridge.Event) {},
+		now:        time.Now,
+		inFlight:   map[string]bridge.Task{}}
 }
 
+// maxInFlight bounds the tracked tasks (the agent drops finished ones on its
+// side; a task whose end we never hear of must not grow this forever).
+const maxInFlight = 1024
+
 func (a *agentEvents) handle(ev bridge.Event) {
-	if ev.EventType == bridge.TypeAgentStatusUpdate && a.analyzer != nil {
-		if on, ok := ev.Snapshot["analyzer_enabled"].(bool); ok {
-			a.analyzer.on.Store(on)
+	switch ev.EventType {
+	case bridge.TypeAgentStatusUpdate:
+		if a.analyzer != nil {
+			if on, ok := ev.Snapshot["analyzer_enabled"].(bool); ok {
+				a.analyzer.on.Store(on)
+			}
 		}
+	case bridge.TypeTaskUpdate:
+		a.track(ev)
+	case bridge.TypeTaskResult:
+		delete(a.inFlight, ev.TaskID)
+	case bridge.TypeAgentLost:
+		a.failInFlight(ev)
+		return
 	}
 	d := bridge.Route(ev, a.hasSession)
 	if d == bridge.Drop {
@@ -37,6 +62,65 @@ func (a *agentEvents) handle(ev bridge.Event) {
 		return
 	}
 	a.deliver(d, ev)
+}
+
+// track records a task while it is queued or running.
+func (a *agentEvents) track(ev bridge.Event) {
+	if ev.Task == nil || ev.Task.ID == "" {
+		return
+	}
+	t := *ev.Task
+	if t.Status != "queued" && t.Status != "running" {
+		delete(a.inFlight, t.ID)
+		return
+	}
+	if t.LanlanName == "" {
+		t.LanlanName = ev.Name()
+	}
+	if _, ok := a.inFlight[t.ID]; !ok && len(a.inFlight) >= maxInFlight {
+		a.log.Warn("too many agent tasks in flight; not tracking", "task", t.ID)
+		return
+	}
+	a.inFlight[t.ID] = t
+}
+
+// failInFlight reports every task the lost agent was running as failed, by
+// the same task_update message and routing the agent itself would use, plus
+// an error notification (the toast).
+func (a *agentEvents) failInFlight(lost bridge.Event) {
+	if len(a.inFlight) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(a.inFlight))
+	for id := range a.inFlight {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	end := a.now().UTC().Format("2006-01-02T15:04:05.000Z")
+	for _, id := range ids {
+		t := a.inFlight[id]
+		delete(a.inFlight, id)
+		t.Status, t.EndTime, t.Error = "failed", end, lost.ErrorMessage
+		t.Progress, t.Stage, t.Message = nil, "", ""
+		a.log.Warn("agent task failed: agent lost", "task", t.ID, "lanlan_name", t.LanlanName, "reason", lost.Status)
+		upd := bridge.Event{EventType: bridge.TypeTaskUpdate, LanlanName: bridge.For(t.LanlanName), Task: &t}
+		if d := bridge.Route(upd, a.hasSession); d != bridge.Drop {
+			a.deliver(d, upd)
+		}
+		note := bridge.Event{EventType: bridge.TypeAgentNotification, LanlanName: bridge.For(t.LanlanName),
+			Text: "Agent task failed: " + taskWhat(t), Source: "brain", Status: "error", ErrorMessage: lost.ErrorMessage}
+		if d := bridge.Route(note, a.hasSession); d != bridge.Drop {
+			a.deliver(d, note)
+		}
+	}
+}
+
+// taskWhat is a task's instruction, or its type when it has none.
+func taskWhat(t bridge.Task) string {
+	if s, ok := t.Params["instruction"].(string); ok && s != "" {
+		return s
+	}
+	return t.Type
 }
 
 // analyzer sends analyze requests to the agent over the bridge while the

@@ -1,0 +1,235 @@
+package faults_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"neko/backend/launcher"
+	"neko/backend/services"
+)
+
+func TestMain(m *testing.M) {
+	// A child process of a split-mode test: run the servers the args name
+	// (`serve --only agent …`) until a signal, exactly as the neko binary's
+	// headless main does.
+	if args := os.Getenv("NEKO_FAULTS_CHILD_ARGS"); args != "" {
+		o, err := launcher.Parse(strings.Fields(args), os.Getenv)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(launcher.RunHeadless(o, nil, os.Stdout, os.Stderr))
+	}
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*pubMWriter).run"),
+		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*qreader).listen"),
+		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*socket).connReaper"),
+		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*Conn).read"),
+		goleak.IgnoreAnyFunction("internal/poll.runtime_pollWait"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+	)
+}
+
+// logBuf collects a server's log for assertions and failure messages.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// start runs servers in this process and stops them at cleanup.
+func start(t *testing.T, o services.Options) (*services.Services, *logBuf) {
+	t.Helper()
+	logs := &logBuf{}
+	o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := services.Start(context.Background(), o)
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, logs)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return s, logs
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// call sends a JSON request to the main server with the page's token and
+// Origin, as the frontend does; it returns the status and the raw body.
+func call(t *testing.T, s *services.Services, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", s.Ports.Main, path), rd)
+	req.Header.Set("X-Neko-Token", s.Token())
+	req.Header.Set("Origin", fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Main))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	rb, _ := io.ReadAll(res.Body)
+	return res.StatusCode, rb
+}
+
+// mustCall is call that fails the test unless the answer is 200 and not
+// {"success":false}.
+func mustCall(t *testing.T, s *services.Services, method, path string, body any) map[string]any {
+	t.Helper()
+	code, rb := call(t, s, method, path, body)
+	var out map[string]any
+	if err := json.Unmarshal(rb, &out); err != nil || code != 200 || out["success"] == false {
+		t.Fatalf("%s %s = %d %s", method, path, code, rb)
+	}
+	return out
+}
+
+// page is a WebSocket client of /ws/{name}: every text frame goes to a
+// channel the test reads with a deadline.
+type page struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	msgs chan map[string]any
+	seen []map[string]any
+}
+
+func openPage(t *testing.T, s *services.Services, name string) *page {
+	t.Helper()
+	url := fmt.Sprintf("ws://127.0.0.1:%d/ws/%s?token=%s", s.Ports.Main, name, s.Token())
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Main)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &page{t: t, ws: ws, msgs: make(chan map[string]any, 4096)}
+	go func() {
+		defer close(p.msgs)
+		for {
+			typ, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if typ != websocket.TextMessage {
+				continue
+			}
+			var m map[string]any
+			if json.Unmarshal(b, &m) == nil {
+				p.msgs <- m
+			}
+		}
+	}()
+	t.Cleanup(func() { ws.Close() })
+	return p
+}
+
+func (p *page) send(v any) {
+	p.t.Helper()
+	if err := p.ws.WriteJSON(v); err != nil {
+		p.t.Fatalf("write: %v", err)
+	}
+}
+
+// sayText sends one typed chat message.
+func (p *page) sayText(text string) {
+	p.send(map[string]any{"action": "stream_data", "input_type": "text", "data": text})
+}
+
+// waitFor returns the first message matching ok within d, or fails with
+// what was seen.
+func (p *page) waitFor(d time.Duration, what string, ok func(m map[string]any) bool) map[string]any {
+	p.t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case m, open := <-p.msgs:
+			if !open {
+				p.t.Fatalf("socket closed while waiting for %s; seen %s", what, p.summary())
+			}
+			p.seen = append(p.seen, m)
+			if ok(m) {
+				return m
+			}
+		case <-timer.C:
+			p.t.Fatalf("no %s within %v; seen %s", what, d, p.summary())
+		}
+	}
+}
+
+// reply collects one streamed answer up to "turn end".
+func (p *page) reply(d time.Duration) string {
+	p.t.Helper()
+	var text strings.Builder
+	p.waitFor(d, "a streamed reply", func(m map[string]any) bool {
+		if m["type"] == "gemini_response" {
+			s, _ := m["text"].(string)
+			text.WriteString(s)
+		}
+		return m["type"] == "system" && m["data"] == "turn end" && text.Len() > 0
+	})
+	return text.String()
+}
+
+func (p *page) summary() string {
+	var types []string
+	for _, m := range p.seen {
+		s := fmt.Sprint(m["type"])
+		if m["type"] == "status" || m["type"] == "system" {
+			s += fmt.Sprintf("(%v%v)", m["message"], m["data"])
+		}
+		if m["type"] == "agent_task_update" {
+			if task, ok := m["task"].(map[string]any); ok {
+				s += fmt.Sprintf("(%v)", task["status"])
+			}
+		}
+		types = append(types, s)
+	}
+	if len(types) > 60 {
+		types = append(types[:20], append([]string{"…"}, types[len(types)-40:]...)...)
+	}
+	return strings.Join(types, " ")
+}
+
+// eventually polls cond every 20 ms until it holds or d passes.
+func eventually(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
