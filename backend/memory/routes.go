@@ -48,6 +48,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		httpjson.Error(w, http.StatusBadRequest, "invalid", err.Error())
 	case r.Context().Err() != nil:
 		httpjson.Error(w, http.StatusServiceUnavailable, "cancelled", "request cancelled")
+	case isDiskFull(err):
+		// Say why, so the user can free space instead of guessing; turns
+		// acknowledged before are safe (every write is atomic).
+		s.log.Error("memory write failed: disk full", "path", r.URL.Path, "err", err)
+		httpjson.Error(w, http.StatusInsufficientStorage, "disk_full",
+			"the disk holding the memory data is full; free some space: "+err.Error())
 	default:
 		s.log.Error("memory request failed", "path", r.URL.Path, "err", err)
 		httpjson.Error(w, http.StatusInternalServerError, "internal", "internal error")
