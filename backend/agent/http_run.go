@@ -8,24 +8,37 @@ import (
 	"neko/backend/httpjson"
 )
 
-func (s *Server) runComputer(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Instruction string `json:"instruction"`
-		LanlanName  string `json:"lanlan_name"`
-	}
+// runRequest is the body of /computer_use/run and /browser_use/run.
+type runRequest struct {
+	Instruction string `json:"instruction"`
+	LanlanName  string `json:"lanlan_name"`
+}
+
+// acceptRun decodes a run request and checks that the power it needs is
+// switched on and available, answering the error itself when not.
+func (s *Server) acceptRun(w http.ResponseWriter, r *http.Request, power string, on func(Flags) bool, avail func() capability) (runRequest, bool) {
+	var body runRequest
 	if !httpjson.DecodeOrError(w, r, &body, maxBody) {
-		return
+		return body, false
 	}
 	if body.Instruction == "" {
 		httpjson.Error(w, 400, "invalid", "instruction is required")
-		return
+		return body, false
 	}
-	if f, _ := s.flagsSnapshot(); !f.ComputerUse {
-		httpjson.Error(w, 403, ReasonDisabled, "computer use is switched off")
-		return
+	if f, _ := s.flagsSnapshot(); !on(f) {
+		httpjson.Error(w, 403, ReasonDisabled, power+" is switched off")
+		return body, false
 	}
-	if c := s.computerCap(); !c.Ready {
-		httpjson.Error(w, 503, c.Reason, "computer use is not available")
+	if c := avail(); !c.Ready {
+		httpjson.Error(w, 503, c.Reason, power+" is not available")
+		return body, false
+	}
+	return body, true
+}
+
+func (s *Server) runComputer(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.acceptRun(w, r, "computer use", func(f Flags) bool { return f.ComputerUse }, s.computerCap)
+	if !ok {
 		return
 	}
 	id, dup, err := s.startPlan(body.LanlanName, body.Instruction, "en", Plan{Method: TypeComputerUse, Instruction: body.Instruction})
@@ -42,23 +55,8 @@ func (s *Server) runComputer(w http.ResponseWriter, r *http.Request) {
 
 // runBrowser runs one instruction synchronously (as the original does).
 func (s *Server) runBrowser(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Instruction string `json:"instruction"`
-		LanlanName  string `json:"lanlan_name"`
-	}
-	if !httpjson.DecodeOrError(w, r, &body, maxBody) {
-		return
-	}
-	if body.Instruction == "" {
-		httpjson.Error(w, 400, "invalid", "instruction is required")
-		return
-	}
-	if f, _ := s.flagsSnapshot(); !f.BrowserUse {
-		httpjson.Error(w, 403, ReasonDisabled, "browser use is switched off")
-		return
-	}
-	if c := s.browserCap(); !c.Ready {
-		httpjson.Error(w, 503, c.Reason, "browser use is not available")
+	body, ok := s.acceptRun(w, r, "browser use", func(f Flags) bool { return f.BrowserUse }, s.browserCap)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.BrowserTaskTimeout)
