@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -129,6 +130,11 @@ func NewChatClient(ep Endpoint, opts ...ChatOption) *ChatClient {
 	}
 	if c.hc == nil {
 		c.hc = newHTTPClient(c.timeouts.Connect)
+		// Callers build clients per call or per session. A dropped client's
+		// own transport would keep its idle connections (a socket and two
+		// goroutines each) for IdleConnTimeout, so the soak saw hundreds of
+		// them: close them as soon as the client is garbage.
+		runtime.AddCleanup(c, func(tr *http.Transport) { tr.CloseIdleConnections() }, c.hc.Transport.(*http.Transport))
 	}
 	return c
 }
