@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"neko/backend/audio"
 	"neko/backend/llm"
 )
@@ -28,7 +30,17 @@ type realtimeSession struct {
 	pcm16k      []byte
 	pcm48       []int16
 	in24        []int16
+	born        time.Time // when the connection was opened
+	rebuilds    int       // unanswered reconnects in a row before this one
 }
+
+// A dropped provider connection is rebuilt at once, up to maxRebuilds times
+// in a row; a connection that lived stableAfter resets the count. A
+// provider that keeps hanging up ends the session as the original did.
+const (
+	maxRebuilds = 3
+	stableAfter = 30 * time.Second
+)
 
 func (h *Hub) newRealtimeSession(ctx context.Context, m *Manager, prompt string) (*realtimeSession, error) {
 	ep := h.deps.Endpoint(llm.RoleRealtime)
@@ -59,7 +71,7 @@ func (h *Hub) newRealtimeSession(ctx context.Context, m *Manager, prompt string)
 		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	rs := &realtimeSession{conn: rt, mic: mic, up: up, out: make(chan func(context.Context) error, 64), cancel: cancel}
+	rs := &realtimeSession{conn: rt, mic: mic, up: up, out: make(chan func(context.Context) error, 64), cancel: cancel, born: time.Now()}
 	go rs.sendLoop(sctx)
 	go func() {
 		for ev := range rt.Events() {
@@ -209,9 +221,14 @@ func (m *Manager) rtEvent(rs *realtimeSession, ev llm.RealtimeEvent) {
 	}
 }
 
-// rtClosed: the provider's socket ended (reference §6.7
-// disconnected_by_server): the page is told, the session is settled, and the
-// next input starts a new one.
+// rtClosed: the provider's socket ended while in use. A lost connection
+// (see droppedConnection) is rebuilt: the page is told (status
+// CONNECTION_CLOSED_ABNORMAL with reconnecting:true) and a new connection is
+// opened at once with the same memory context; mic input that arrives
+// meanwhile waits and goes to the new one. A provider that closes the
+// session on purpose, or keeps hanging up, ends it as in the original
+// (reference §6.7 disconnected_by_server): the page is told, the session is
+// settled, and the next input starts a new one.
 func (m *Manager) rtClosed(rs *realtimeSession, err error) {
 	if rs == m.swap.pending {
 		m.swap.pending, m.swap.triggered = nil, time.Time{} // prepare again later
@@ -220,7 +237,115 @@ func (m *Manager) rtClosed(rs *realtimeSession, err error) {
 	if rs != m.rt {
 		return
 	}
-	m.log.Info("realtime session closed by the provider", "err", err)
+	rebuilds := rs.rebuilds
+	if time.Since(rs.born) >= stableAfter {
+		rebuilds = 0
+	}
+	if !droppedConnection(err) {
+		// The provider ended the session on purpose (a close code such as
+		// 1011 or a policy or billing error): as the original.
+		m.log.Info("realtime session closed by the provider", "err", err)
+		m.disconnected(err)
+		return
+	}
+	if rebuilds >= maxRebuilds {
+		m.log.Warn("realtime session closed by the provider again; ending it", "err", err, "rebuilds", rebuilds)
+		m.disconnected(err)
+		return
+	}
+	m.log.Warn("realtime connection dropped; reconnecting", "err", err, "rebuilds", rebuilds)
+	m.status("CONNECTION_CLOSED_ABNORMAL", map[string]any{"error": errString(err), "reconnecting": true})
+	// The cut-off answer is dropped at every sink; the session stays, with
+	// no provider until the new connection is up.
+	m.newSpeech()
+	rs.close()
+	if m.swap.pending != nil {
+		m.swap.pending.close()
+	}
+	m.swap = hotSwap{}
+	m.rt = nil
+	m.starting = true // input waits in m.pending
+	m.redial(rebuilds + 1)
+}
+
+// redial opens the replacement connection in the background; attempt
+// counts the reconnects in a row (1 = the first).
+func (m *Manager) redial(attempt int) {
+	lang := m.lang
+	m.h.background(func(ctx context.Context) {
+		if attempt > 1 { // a failed dial: back off a little
+			t := time.NewTimer(time.Duration(attempt-1) * 250 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		prompt, _ := m.h.prompt(ctx, m.name, lang)
+		next, err := m.h.newRealtimeSession(ctx, m, prompt)
+		if next != nil {
+			next.rebuilds = attempt
+		}
+		m.post(func() { m.rebuilt(next, attempt, err) })
+	})
+}
+
+// rebuilt installs the new provider connection, unless the session ended
+// meanwhile; then the input that waited is replayed. A failed dial is
+// retried up to maxRebuilds attempts in a row.
+func (m *Manager) rebuilt(next *realtimeSession, attempt int, err error) {
+	switch {
+	case m.mode != ModeAudio || m.rt != nil:
+		if next != nil {
+			next.close() // the user ended or switched the session meanwhile
+		}
+	case err != nil && attempt < maxRebuilds:
+		m.log.Warn("realtime reconnect failed; retrying", "err", err, "attempt", attempt)
+		m.redial(attempt + 1)
+		return
+	case err != nil:
+		m.starting = false
+		m.log.Warn("realtime reconnect failed; ending the session", "err", err, "attempt", attempt)
+		m.status(errorCode(err), map[string]any{"error": err.Error()})
+		m.pending = nil // not the start of a new session
+		m.disconnected(err)
+	default:
+		m.rt = next
+		m.swap = hotSwap{started: time.Now()}
+		m.log.Info("realtime connection rebuilt", "attempt", attempt)
+	}
+	m.starting = false
+	pending := m.pending
+	m.pending = nil
+	for _, msg := range pending {
+		m.streamData(msg)
+	}
+}
+
+// droppedConnection reports whether err is a lost connection rather than
+// the provider closing the session on purpose: no close frame at all (1006,
+// EOF, reset, timeout) or a close that asks to come back (going away,
+// service restart, try again later).
+func droppedConnection(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		return true
+	}
+	switch ce.Code {
+	case websocket.CloseAbnormalClosure, websocket.CloseGoingAway, websocket.CloseServiceRestart, websocket.CloseTryAgainLater:
+		return true
+	}
+	return false
+}
+
+// disconnected ends a voice session whose provider is gone.
+func (m *Manager) disconnected(err error) {
 	m.status("CHARACTER_DISCONNECTED", map[string]any{"error": errString(err)})
 	m.toClient(map[string]any{"type": "session_ended_by_server", "input_mode": ModeAudio})
 	m.endSession(true)
