@@ -157,6 +157,16 @@ func TestMalformedFileKeptAsBackupWithNotice(t *testing.T) {
 			if !json.Valid(cur) {
 				t.Errorf("file not rewritten with defaults: %s", cur)
 			}
+			// The defaults, exactly as a fresh install writes them.
+			fresh := t.TempDir()
+			openStore(t, fresh)
+			def, err := os.ReadFile(filepath.Join(fresh, "config", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(cur) != string(def) {
+				t.Errorf("file rewritten with something else than the defaults:\n%s\nwant\n%s", cur, def)
+			}
 			s.Notices.Ack(cursor)
 			if n, _ := s.Notices.Pending(); len(n) != 0 {
 				t.Errorf("ack left %d notices", len(n))
