@@ -7,7 +7,7 @@ DESKTOP_TAGS := desktop,production,webkit2_41
 BIN := build/bin
 FRONTEND_SRC := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/dist -prune -o -type f -print 2>/dev/null)
 
-.PHONY: run run-headless test test-go test-frontend smoke bench deps frontend build desktop fuzz probe dist clean
+.PHONY: run run-headless test test-go test-frontend smoke bench deps frontend build desktop fuzz probe soak dist clean
 
 deps:
 	@scripts/deps.sh
@@ -62,6 +62,13 @@ fuzz:
 
 probe: build
 	tools/probe/run.sh
+
+# Drives three characters (text turns, memory, agent tasks, reconnects)
+# against the real headless binary and judges RSS, goroutines and open
+# files over time: `make soak` runs 10 min, `SOAK_DURATION=2h make soak`
+# longer. Table also in build/test-artifacts/soak.csv.
+soak: build
+	$(GO) run ./tools/soak -bin $(BIN)/neko $(SOAK_ARGS)
 
 dist: deps frontend
 	scripts/dist.sh all
