@@ -190,8 +190,8 @@ func TestAgentKilledMidTask(t *testing.T) {
 	configure(t, data, prov.BaseURL())
 
 	memPort, agentPort := freePort(t), freePort(t)
-	start(t, services.Options{Only: "memory", DataRoot: data, Ports: services.Ports{Memory: memPort}})
-	s, mainLog := start(t, services.Options{Only: "main", DataRoot: data, Ports: services.Ports{Memory: memPort, Agent: agentPort}})
+	_, _, _ = start(t, services.Options{Only: "memory", DataRoot: data, Ports: services.Ports{Memory: memPort}})
+	s, mainLog, _ := start(t, services.Options{Only: "main", DataRoot: data, Ports: services.Ports{Memory: memPort, Agent: agentPort}})
 	agent := &splitAgent{t: t, port: agentPort, args: fmt.Sprintf(
 		"serve --only agent --log-level debug --data %s --agent-port %d --memory-port %d --zmq-session-port %d --zmq-agent-port %d --zmq-analyze-port %d",
 		data, agentPort, memPort, s.Ports.SessionPub, s.Ports.AgentPush, s.Ports.AnalyzePush)}

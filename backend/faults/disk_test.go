@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"neko/backend/config"
+	"neko/backend/llm/llmtest"
 	"neko/backend/memory/msg"
 	"neko/backend/memory/store"
 	"neko/backend/services"
@@ -114,7 +115,12 @@ func diskFullError(t *testing.T, what string, code int, body []byte) {
 // again once space is freed.
 func TestFullDisk(t *testing.T) {
 	data := smallDisk(t, 6<<20)
-	s, _ := start(t, services.Options{DataRoot: data})
+	prov := llmtest.New(t)
+	prov.ScriptChat(func(llmtest.ChatRequest) llmtest.ChatReply {
+		return llmtest.ChatReply{Chunks: []string{"Still ", "talking."}}
+	})
+	configure(t, data, prov.BaseURL())
+	s, mainLog, stop := start(t, services.Options{DataRoot: data})
 	paths := config.NewPaths(data)
 	coreFile := paths.File(config.CoreConfigFile)
 
@@ -145,6 +151,17 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal("the failed save is in force anyway")
 	}
 	noTempFiles(t, paths.Config)
+
+	// Chat goes on: the reply streams although its turn cannot be stored.
+	p := openPage(t, s, "test")
+	p.sayText("can you hear me on a full disk?")
+	if got := p.reply(15 * time.Second); got != "Still talking." {
+		t.Fatalf("reply on a full disk %q", got)
+	}
+	if !eventually(5*time.Second, func() bool { return strings.Contains(mainLog.String(), "memory sync failed") }) {
+		t.Fatal("the failed memory sync of the turn was not logged")
+	}
+	t.Logf("main log: %s", strings.TrimSpace(grepLines(mainLog.String(), "memory sync failed")))
 
 	// Memory: new turns are refused with a clear error, a few times over.
 	for i := 0; i < 3; i++ {
@@ -183,11 +200,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	noTempFiles(t, memDir)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop() // the archive is checked closed, as the next start finds it
 	db, err := store.Open(context.Background(), filepath.Join(memDir, "time_indexed_test"))
 	if err != nil {
 		t.Fatal(err)

@@ -54,23 +54,28 @@ type logBuf struct {
 func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
 func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-// start runs servers in this process and stops them at cleanup.
-func start(t *testing.T, o services.Options) (*services.Services, *logBuf) {
+// start runs servers in this process; they stop at cleanup, or earlier
+// when the test calls stop (once: Shutdown is not meant to run twice).
+func start(t *testing.T, o services.Options) (s *services.Services, logs *logBuf, stop func()) {
 	t.Helper()
-	logs := &logBuf{}
+	logs = &logBuf{}
 	o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := services.Start(context.Background(), o)
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, logs)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return s, logs
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return s, logs, stop
 }
 
 func freePort(t *testing.T) int {

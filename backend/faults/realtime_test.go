@@ -34,7 +34,7 @@ func newVoiceRig(t *testing.T) *voiceRig {
 	if _, err := store.UpdateCore(map[string]any{"omniModelUrl": prov.RealtimeURL(), "omniModelId": "gpt-realtime", "omniModelApiKey": "k"}); err != nil {
 		t.Fatal(err)
 	}
-	s, _ := start(t, services.Options{DataRoot: data})
+	s, _, _ := start(t, services.Options{DataRoot: data})
 	p := openPage(t, s, "test")
 	p.send(map[string]any{"action": "start_session", "input_type": "audio"})
 	p.waitFor(15*time.Second, "session_started", func(m map[string]any) bool { return m["type"] == "session_started" })
