@@ -24,6 +24,7 @@ type Neko struct {
 	Memory  int
 	Data    string
 	exited  chan struct{}
+	logDone chan struct{} // its output has been copied
 	waitErr error
 }
 
@@ -60,15 +61,17 @@ func StartNeko(ctx context.Context, bin, data string, logw io.Writer) (*Neko, er
 		"-zmq-agent-port", strconv.Itoa(ports[4]), "-zmq-analyze-port", strconv.Itoa(ports[5])}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = os.Environ()
+	stopWithParent(cmd)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	n := &Neko{cmd: cmd, Main: ports[0], Memory: ports[1], Data: data, exited: make(chan struct{})}
+	n := &Neko{cmd: cmd, Main: ports[0], Memory: ports[1], Data: data, exited: make(chan struct{}), logDone: make(chan struct{})}
 	ready := make(chan struct{})
 	var once sync.Once
 	go func() {
+		defer close(n.logDone)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -106,8 +109,15 @@ func (n *Neko) Pid() int { return n.cmd.Process.Pid }
 func (n *Neko) Exited() <-chan struct{} { return n.exited }
 
 // Stop sends SIGTERM, waits up to 20 s for the ordered shutdown, then
-// kills. It reports whether the process stopped by itself and its exit.
+// kills. It reports whether the process stopped by itself and its exit,
+// once the process's output has been written out.
 func (n *Neko) Stop() (clean bool, err error) {
+	defer func() {
+		select {
+		case <-n.logDone:
+		case <-time.After(5 * time.Second):
+		}
+	}()
 	select {
 	case <-n.exited:
 		return false, n.waitErr
