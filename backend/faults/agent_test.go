@@ -91,6 +91,9 @@ func newAgentProvider(t *testing.T) *agentProvider {
 			return llmtest.ChatReply{Text: `{"tasks":[],"reason":"chat"}`}
 		case strings.Contains(sys, "planner"):
 			return llmtest.ChatReply{Text: `{"method":"mcp","calls":[{"server":"faults","tool":"wait","arguments":{"signal":"go"}}]}`}
+		case strings.Contains(req.Messages[len(req.Messages)-1].Content, "❌"):
+			// She is told a task failed (the agent callback).
+			return llmtest.ChatReply{Chunks: []string{"Sorry, ", "that task failed."}}
 		}
 		return llmtest.ChatReply{Chunks: []string{"Sure, ", "I am ", "here."}}
 	})
@@ -249,8 +252,12 @@ func TestAgentKilledMidTask(t *testing.T) {
 		t.Fatalf("failed task lacks a clear reason or end time: %v", failed)
 	}
 	p.waitFor(2*time.Second, "an error notification", func(m map[string]any) bool {
-		return m["type"] == "agent_notification" && m["status"] == "error" && strings.Contains(fmt.Sprint(m["text"]), "wait for the signal")
+		return m["type"] == "agent_notification" && m["status"] == "failed" && strings.Contains(fmt.Sprint(m["text"]), "wait for the signal")
 	})
+	// The session is told too: she says so in her own words.
+	if got := p.reply(15 * time.Second); got != "Sorry, that task failed." {
+		t.Fatalf("her word on the failed task %q", got)
+	}
 
 	// (b) Chat goes on while the agent is down.
 	p.sayText("are you still there?")

@@ -9,8 +9,9 @@
 //   - The agent process is SIGKILLed mid-task in split mode (main and memory
 //     in this process, `serve --only agent` as a child, a real MCP server
 //     whose tool blocks): the page gets agent_task_update with status
-//     "failed", an end time and the reason, plus an error
-//     agent_notification; a text message sent while the agent is down is
+//     "failed", an end time and the reason, the failure toast
+//     (agent_notification), and the character tells the user in her own
+//     words (the agent callback); a text message sent while the agent is down is
 //     answered; a restarted agent is back on the bridge within 2 s and
 //     acknowledges and analyses the next turn. TestAgentKilledMidTask
 //     (agent_test.go). The bridge's side of it (agent_lost on heartbeat

@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync/atomic"
@@ -84,9 +85,10 @@ func (a *agentEvents) track(ev bridge.Event) {
 	a.inFlight[t.ID] = t
 }
 
-// failInFlight reports every task the lost agent was running as failed, by
-// the same task_update message and routing the agent itself would use, plus
-// an error notification (the toast).
+// failInFlight reports every task the lost agent was running as failed,
+// with the messages the agent itself sends for a failed task: a task_update
+// (the task HUD) and a task_result, which shows the error toast and has
+// the character tell the user in her own words (reference §3.2, §6.8).
 func (a *agentEvents) failInFlight(lost bridge.Event) {
 	if len(a.inFlight) == 0 {
 		return
@@ -107,10 +109,13 @@ func (a *agentEvents) failInFlight(lost bridge.Event) {
 		if d := bridge.Route(upd, a.hasSession); d != bridge.Drop {
 			a.deliver(d, upd)
 		}
-		note := bridge.Event{EventType: bridge.TypeAgentNotification, LanlanName: bridge.For(t.LanlanName),
-			Text: "Agent task failed: " + taskWhat(t), Source: "brain", Status: "error", ErrorMessage: lost.ErrorMessage}
-		if d := bridge.Route(note, a.hasSession); d != bridge.Drop {
-			a.deliver(d, note)
+		no := false
+		summary := fmt.Sprintf("Your task \"%s\" failed: %s", taskWhat(t), lost.ErrorMessage)
+		res := bridge.Event{EventType: bridge.TypeTaskResult, LanlanName: bridge.For(t.LanlanName), Text: summary,
+			TaskID: t.ID, Channel: t.Type, Status: "failed", Success: &no, Summary: summary,
+			ErrorMessage: lost.ErrorMessage, Timestamp: end}
+		if d := bridge.Route(res, a.hasSession); d != bridge.Drop {
+			a.deliver(d, res)
 		}
 	}
 }
