@@ -109,6 +109,7 @@ func (s *Services) buildMain() (*component, error) {
 			Assets:        s.opts.Assets,
 			Log:           s.opts.Log,
 			Agent:         agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internalClient()}),
+			Memory:        memory.NewBrowserHandler(s.memoryClient(), reviewSetting{s.Store}, s.opts.Log),
 			WebSocket:     hub,
 			Sessions:      hub,
 			Voices:        ex.voices,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import en from '../src/i18n/locales/en.json';
 import ja from '../src/i18n/locales/ja.json';
 import zhCN from '../src/i18n/locales/zh-CN.json';
-import { I18n, normalizeLang, pickLanguage, statusText, type LocaleTree } from '../src/i18n';
+import { I18n, codeText, errorText, normalizeLang, pickLanguage, statusText, type LocaleTree } from '../src/i18n';
 
 const locales = { en, ja, 'zh-CN': zhCN };
 
@@ -58,5 +58,30 @@ describe('translation with fallback', () => {
     expect(statusText(i, '{"code":"NEW_CODE","details":{"x":1}}')).toBe('NEW_CODE {"x":1}');
     expect(statusText(i, 'plain words')).toBe('plain words');
     expect(statusText(i, '{"code":"RELOAD_PAGE","details":{"message":"voice changed"}}')).toContain('voice changed');
+  });
+});
+
+describe('server error codes', () => {
+  const i18n = new I18n({ en: en as LocaleTree, ja: ja as LocaleTree, 'zh-CN': zhCN as LocaleTree }, 'ja');
+  const apiErr = (body: unknown) => Object.assign(new Error('raw server text'), { body });
+
+  it('translates the code of an API error', () => {
+    expect(errorText(i18n, apiErr({ success: false, code: 'invalid_model', error: 'x is not valid JSON' }))).toBe(ja.errors.invalid_model);
+  });
+
+  it('uses the first translated reason when there is no code (agent answers)', () => {
+    expect(errorText(i18n, apiErr({ success: false, reasons: ['NOPE', 'AGENT_CU_UNAVAILABLE'] }))).toBe(ja.errors.AGENT_CU_UNAVAILABLE);
+    expect(codeText(i18n, 'AGENT_NO_DISPLAY')).toBe(ja.errors.AGENT_NO_DISPLAY);
+    expect(codeText(i18n, 'SOMETHING_NEW')).toBe('SOMETHING_NEW');
+  });
+
+  it('falls back to the message for unknown codes and plain errors', () => {
+    expect(errorText(i18n, apiErr({ code: 'brand_new' }))).toBe('raw server text');
+    expect(errorText(i18n, new Error('plain'))).toBe('plain');
+    expect(errorText(i18n, 'text')).toBe('text');
+  });
+
+  it('has every error code in every locale', () => {
+    for (const l of [ja, zhCN]) expect(Object.keys(l.errors).sort()).toEqual(Object.keys(en.errors).sort());
   });
 });

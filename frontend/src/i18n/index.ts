@@ -101,10 +101,37 @@ export function statusText(i18n: I18n, message: unknown): string {
       if (typeof v === 'string' || typeof v === 'number') vars[k] = v;
     }
   }
-  for (const ns of ['status', 'api']) {
+  for (const ns of ['status', 'api', 'errors']) {
     const key = `${ns}.${code}`;
     if (i18n.has(key)) return i18n.t(key, vars);
   }
   const extra = Object.keys(vars).length ? ` ${JSON.stringify(vars)}` : '';
   return `${code}${extra}`;
+}
+
+/**
+ * errorText is the translated line for a failed API call: the server's `code` (or its first
+ * `reasons` entry, as the agent answers) when `errors.<code>` or `status.<code>` is translated,
+ * else the error's own message. Works on any error with a JSON `body` (services/api ApiError).
+ */
+export function errorText(i18n: I18n, err: unknown): string {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (body && typeof body === 'object') {
+    const b = body as { code?: unknown; reasons?: unknown };
+    const codes = [b.code, ...(Array.isArray(b.reasons) ? b.reasons : [])].filter((c): c is string => typeof c === 'string' && c !== '');
+    for (const code of codes) {
+      for (const ns of ['errors', 'status']) {
+        if (i18n.has(`${ns}.${code}`)) return i18n.t(`${ns}.${code}`);
+      }
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** codeText translates one reason code (errors.<code>, status.<code>), else returns it. */
+export function codeText(i18n: I18n, code: string): string {
+  for (const ns of ['errors', 'status']) {
+    if (i18n.has(`${ns}.${code}`)) return i18n.t(`${ns}.${code}`);
+  }
+  return code;
 }

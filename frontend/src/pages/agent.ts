@@ -2,9 +2,9 @@
 // with cancel, and approvals for computer-use actions (reference §4.7, §10).
 
 import type { PageContext } from '../context';
-import { statusText } from '../i18n';
+import { codeText, errorText, statusText } from '../i18n';
 import { enc } from '../services/api';
-import { errText, h, nav, showMsg } from '../ui/dom';
+import { h, nav, showMsg } from '../ui/dom';
 
 const FLAGS = ['computer_use_enabled', 'browser_use_enabled', 'user_plugin_enabled'] as const;
 
@@ -38,7 +38,7 @@ export async function renderAgent(ctx: PageContext): Promise<void> {
       await api.post('/api/agent/command', { command: 'set_agent_enabled', enabled: master.checked });
       showMsg(msg, t('common.saved'), 'ok');
     } catch (err) {
-      showMsg(msg, errText(err), 'error');
+      showMsg(msg, errorText(i18n, err), 'error');
     }
     await loadFlags().catch(() => undefined);
   });
@@ -48,7 +48,7 @@ export async function renderAgent(ctx: PageContext): Promise<void> {
         await api.post('/api/agent/flags', { flags: { [f]: flagBoxes[f]?.checked === true } });
         showMsg(msg, t('common.saved'), 'ok');
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
       await loadFlags().catch(() => undefined);
     });
@@ -59,9 +59,9 @@ export async function renderAgent(ctx: PageContext): Promise<void> {
     for (const k of ['computer_use', 'browser_use']) {
       try {
         const r = await api.get<{ ready?: boolean; reasons?: string[] }>(`/api/agent/${k}/availability`);
-        rows.push(h('div', {}, `${t(`agent.${k}`)}: ${r.ready ? t('agent.ready') : `${t('agent.notReady')} ${(r.reasons ?? []).join(', ')}`}`));
+        rows.push(h('div', {}, `${t(`agent.${k}`)}: ${r.ready ? t('agent.ready') : `${t('agent.notReady')} ${(r.reasons ?? []).map((c) => codeText(i18n, c)).join(' ')}`}`));
       } catch (err) {
-        rows.push(h('div', {}, `${t(`agent.${k}`)}: ${errText(err)}`));
+        rows.push(h('div', {}, `${t(`agent.${k}`)}: ${errorText(i18n, err)}`));
       }
     }
     avail.replaceChildren(...rows);
@@ -74,7 +74,7 @@ export async function renderAgent(ctx: PageContext): Promise<void> {
       const row = h('div', { class: 'row' }, `${task.type ?? ''} · ${task.status ?? ''} · ${task.params?.instruction ?? ''}${task.step_total ? ` (${task.step ?? 0}/${task.step_total})` : ''}`);
       if (task.status === 'queued' || task.status === 'running') {
         row.append(h('button', { onclick: async () => {
-          await api.post(`/api/agent/tasks/${enc(task.id)}/cancel`).catch((err: unknown) => showMsg(msg, errText(err), 'error'));
+          await api.post(`/api/agent/tasks/${enc(task.id)}/cancel`).catch((err: unknown) => showMsg(msg, errorText(i18n, err), 'error'));
           await loadTasks();
         } }, t('agent.cancel')));
       }
@@ -92,7 +92,7 @@ export async function renderAgent(ctx: PageContext): Promise<void> {
           await api.post(`/api/agent/computer_use/approvals/${enc(id)}`, { approved });
           showMsg(msg, t(approved ? 'agent.approved' : 'agent.denied'), 'ok');
         } catch (err) {
-          showMsg(msg, errText(err), 'error');
+          showMsg(msg, errorText(i18n, err), 'error');
         }
         await loadApprovals();
       };
@@ -102,7 +102,7 @@ export async function renderAgent(ctx: PageContext): Promise<void> {
     }) : [h('div', {}, t('agent.noApprovals'))]));
   };
 
-  await Promise.all([loadFlags().catch((err: unknown) => showMsg(msg, errText(err), 'error')), loadAvail(), loadTasks(), loadApprovals()]);
+  await Promise.all([loadFlags().catch((err: unknown) => showMsg(msg, errorText(i18n, err), 'error')), loadAvail(), loadTasks(), loadApprovals()]);
   const timer = setInterval(() => {
     if (document.hidden) return;
     void loadTasks();

@@ -1,6 +1,7 @@
 // Package pages/characters: the character manager (/chara_manager) — master profile, characters
 // (free-form fields, system prompt), model and voice binding, current character (reference §4.3).
 
+import { errorText } from '../i18n';
 import type { PageContext } from '../context';
 import { enc } from '../services/api';
 import { errText, field, h, nav, showMsg } from '../ui/dom';
@@ -55,7 +56,7 @@ export async function renderCharacters(ctx: PageContext): Promise<void> {
         showMsg(msg, t('common.saved'), 'ok');
         await load();
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     return h('div', { class: 'card' }, h('h2', {}, t('chara.master')), field(t('chara.name'), name), kv.el, save);
@@ -74,7 +75,7 @@ export async function renderCharacters(ctx: PageContext): Promise<void> {
         showMsg(msg, t('common.saved'), 'ok');
         await load(n);
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     return h('div', { class: 'card' }, h('h2', {}, t('chara.characters')), h('div', { class: 'row' }, sel, newName, create));
@@ -105,7 +106,7 @@ export async function renderCharacters(ctx: PageContext): Promise<void> {
         showMsg(msg, t('common.saved'), 'ok');
         await load(name);
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     const makeCurrent = h('button', { 'data-testid': 'make-current' }, t('chara.makeCurrent'));
@@ -115,7 +116,7 @@ export async function renderCharacters(ctx: PageContext): Promise<void> {
         showMsg(msg, t('common.saved'), 'ok');
         await load(name);
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     const del = h('button', { 'data-testid': 'delete' }, t('common.delete'));
@@ -126,7 +127,7 @@ export async function renderCharacters(ctx: PageContext): Promise<void> {
         showMsg(msg, t('common.deleted'), 'ok');
         await load();
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     return h('div', { class: 'card' }, h('h2', {}, name), kv.el,
@@ -138,6 +139,6 @@ export async function renderCharacters(ctx: PageContext): Promise<void> {
   try {
     await load();
   } catch (err) {
-    showMsg(msg, errText(err), 'error');
+    showMsg(msg, errorText(i18n, err), 'error');
   }
 }

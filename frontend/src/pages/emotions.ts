@@ -1,6 +1,7 @@
 // Package pages/emotions: emotion mapping editors — /live2d_emotion_manager (emotion → motion and
 // expression files) and /vrm_emotion_manager (emotion → VRM expression names), with preview.
 
+import { errorText } from '../i18n';
 import { EMOTIONS, PERSISTENT, normalizeLive2DConfig, normalizeVrmMapping } from '../avatar/emotion';
 import { loadAvatar } from '../avatar/load';
 import { AvatarStage } from '../avatar/stage';
@@ -55,7 +56,7 @@ export async function renderEmotions(ctx: PageContext): Promise<void> {
       if (seq !== loads) return avatar.dispose(); // another model was picked meanwhile
       await stage.show(avatar, false);
       for (const n of avatar.expressionNames()) datalist.append(h('option', { value: n }));
-    }).catch((err: unknown) => showMsg(msg, `${t('home.modelFailed')}: ${errText(err)}`, 'error'));
+    }).catch((err: unknown) => showMsg(msg, `${t('home.modelFailed')}: ${errorText(i18n, err)}`, 'error'));
     if (!isVrm) {
       const files = await api.get<Record<string, unknown>>(`/api/live2d/model_files/${enc(name)}`).catch(() => ({}));
       for (const k of ['motion_files', 'expression_files', 'motions', 'expressions']) {
@@ -96,7 +97,7 @@ export async function renderEmotions(ctx: PageContext): Promise<void> {
         showMsg(msg, t('common.saved'), 'ok');
         await show(name);
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     body.replaceChildren(h('div', { class: 'card' }, h('div', { class: 'row' }, h('label', {}, t('emotions.model')), modelSel), datalist, rows, save));

@@ -1,6 +1,7 @@
 // Package pages/memory: the memory browser (/memory_browser) — recent memory files: search, edit,
 // delete messages, save; the auto-review switch (reference §4.6, §9.3).
 
+import { errorText } from '../i18n';
 import type { PageContext } from '../context';
 import { enc } from '../services/api';
 import { errText, h, nav, showMsg } from '../ui/dom';
@@ -43,7 +44,7 @@ export async function renderMemory(ctx: PageContext): Promise<void> {
       await api.post('/api/memory/review_config', { enabled: review.checked });
       showMsg(msg, t('common.saved'), 'ok');
     } catch (err) {
-      showMsg(msg, errText(err), 'error');
+      showMsg(msg, errorText(i18n, err), 'error');
     }
   });
   root.replaceChildren(nav(i18n), h('div', { class: 'page' }, h('h1', {}, t('memory.title')), msg,
@@ -56,7 +57,7 @@ export async function renderMemory(ctx: PageContext): Promise<void> {
   try {
     files = (await api.get<{ files?: string[] }>('/api/memory/recent_files')).files ?? [];
   } catch (err) {
-    showMsg(msg, errText(err), 'error');
+    showMsg(msg, errorText(i18n, err), 'error');
   }
   const fileSel = select(files.map((f) => [f, f]), ctx.params.get('file') ?? files[0] ?? '', { 'data-testid': 'file' });
   const search = h('input', { placeholder: t('memory.search'), 'data-testid': 'search' });
@@ -96,7 +97,7 @@ export async function renderMemory(ctx: PageContext): Promise<void> {
       lines = parseRecent(r.content ?? '[]');
       renderRows();
     } catch (err) {
-      showMsg(msg, errText(err), 'error');
+      showMsg(msg, errorText(i18n, err), 'error');
     }
   };
   fileSel.addEventListener('change', () => void load());
@@ -110,7 +111,7 @@ export async function renderMemory(ctx: PageContext): Promise<void> {
       showMsg(msg, t('common.saved'), 'ok');
       await load();
     } catch (err) {
-      showMsg(msg, errText(err), 'error');
+      showMsg(msg, errorText(i18n, err), 'error');
     }
   });
   body.replaceChildren(h('h2', {}, t('memory.recent')), h('div', { class: 'card' }, h('div', { class: 'row' }, fileSel, search, save)), rowsEl);

@@ -3,7 +3,7 @@
 // recall), edit and delete. The main server forwards /api/memory/{name}/archive/… to the memory
 // server's browser API (/memory/{name}/archive/…).
 
-import type { I18n } from '../i18n';
+import { errorText, type I18n } from '../i18n';
 import type { Api } from '../services/api';
 import { enc } from '../services/api';
 import { errText, h, showMsg } from '../ui/dom';
@@ -46,7 +46,7 @@ export async function archiveCard(api: Api, i18n: I18n, msg: HTMLElement, names:
       list.replaceChildren(h('p', { class: 'msg' }, i18n.t('memory.count', { n: items.length, total: r.total ?? items.length })),
         ...items.map((it) => row(it)));
     } catch (err) {
-      list.replaceChildren(h('p', { class: 'msg error' }, errText(err)));
+      list.replaceChildren(h('p', { class: 'msg error' }, errorText(i18n, err)));
     }
   };
 
@@ -60,7 +60,7 @@ export async function archiveCard(api: Api, i18n: I18n, msg: HTMLElement, names:
         await api.put(`${base()}/${it.id}`, { text: text.value });
         showMsg(msg, t('common.saved'), 'ok');
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     const del = h('button', { 'data-testid': `archive-del-${it.id}` }, t('common.delete'));
@@ -70,7 +70,7 @@ export async function archiveCard(api: Api, i18n: I18n, msg: HTMLElement, names:
         showMsg(msg, t('common.deleted'), 'ok');
         await load();
       } catch (err) {
-        showMsg(msg, errText(err), 'error');
+        showMsg(msg, errorText(i18n, err), 'error');
       }
     });
     const score = it.score !== undefined ? ` · ${it.score.toFixed(3)}` : '';

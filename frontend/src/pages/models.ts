@@ -1,6 +1,7 @@
 // Package pages/models: the model manager (/model_manager, /l2d) — list, preview, upload with a
 // progress bar (a Live2D folder or a .vrm), delete (reference §4.4, §4.5).
 
+import { errorText } from '../i18n';
 import { loadAvatar } from '../avatar/load';
 import { AvatarStage } from '../avatar/stage';
 import type { PageContext } from '../context';
@@ -38,9 +39,24 @@ export async function renderModels(ctx: PageContext): Promise<void> {
       await stage.show(avatar, false);
       previewBox.dataset.avatar = modelType;
     } catch (err) {
-      showMsg(msg, `${t('home.modelFailed')}: ${errText(err)}`, 'error');
+      showMsg(msg, `${t('home.modelFailed')}: ${errorText(i18n, err)}`, 'error');
     }
   };
+
+  /** deleteButton removes a user model after a confirmation. */
+  const deleteButton = (name: string, path: string) => h('button', {
+    'data-testid': `delete-${name}`,
+    onclick: async () => {
+      if (!confirm(i18n.t('models.confirmDelete', { name }))) return;
+      try {
+        await api.del(path);
+        showMsg(msg, t('common.deleted'), 'ok');
+        await refresh();
+      } catch (err) {
+        showMsg(msg, errorText(i18n, err), 'error');
+      }
+    },
+  }, t('common.delete'));
 
   async function refresh(): Promise<void> {
     const [l2d, vrm] = await Promise.all([
@@ -49,26 +65,14 @@ export async function renderModels(ctx: PageContext): Promise<void> {
     ]);
     const table = h('table', { 'data-testid': 'model-list' }, h('tr', {}, h('th', {}, t('models.name')), h('th', {}, t('models.type')), h('th', {}, '')));
     for (const m of Array.isArray(l2d) ? l2d : []) {
-      const actions = h('td', {}, h('button', { onclick: () => void preview('live2d', m.path) }, t('models.preview')));
-      if (m.source === 'documents') {
-        actions.append(h('button', {
-          onclick: async () => {
-            if (!confirm(i18n.t('models.confirmDelete', { name: m.name }))) return;
-            try {
-              await api.del(`/api/live2d/model/${enc(m.name)}`);
-              showMsg(msg, t('common.deleted'), 'ok');
-              await refresh();
-            } catch (err) {
-              showMsg(msg, errText(err), 'error');
-            }
-          },
-        }, t('common.delete')));
-      }
+      const actions = h('td', {}, h('button', { 'data-testid': `preview-${m.name}`, onclick: () => void preview('live2d', m.path) }, t('models.preview')));
+      if (m.source === 'documents') actions.append(deleteButton(m.name, `/api/live2d/model/${enc(m.name)}`));
       table.append(h('tr', {}, h('td', {}, m.display_name ?? m.name), h('td', {}, 'Live2D'), actions));
     }
     for (const m of vrm.models ?? []) {
-      table.append(h('tr', {}, h('td', {}, m.name), h('td', {}, 'VRM'),
-        h('td', {}, h('button', { onclick: () => void preview('vrm', m.url) }, t('models.preview')))));
+      const actions = h('td', {}, h('button', { 'data-testid': `preview-${m.name}`, onclick: () => void preview('vrm', m.url) }, t('models.preview')));
+      if (m.location === 'user') actions.append(deleteButton(m.name, `/api/model/vrm/model/${enc(m.filename ?? `${m.name}.vrm`)}`));
+      table.append(h('tr', {}, h('td', {}, m.name), h('td', {}, 'VRM'), actions));
     }
     list.replaceChildren(h('h2', {}, t('models.list')), table);
   }
@@ -83,7 +87,7 @@ export async function renderModels(ctx: PageContext): Promise<void> {
       await refresh();
     } catch (err) {
       progress.value = 0;
-      showMsg(msg, `${t('models.uploadFailed')}: ${errText(err)}`, 'error');
+      showMsg(msg, `${t('models.uploadFailed')}: ${errorText(i18n, err)}`, 'error');
     }
   };
 

@@ -2,7 +2,7 @@
 // keys, custom per-model endpoints, with a live connectivity check per key (reference §4.2, §11.2).
 
 import type { PageContext } from '../context';
-import { statusText } from '../i18n';
+import { errorText, statusText } from '../i18n';
 import { errText, field, h, nav, showMsg } from '../ui/dom';
 import { select, str } from './forms';
 
@@ -49,7 +49,7 @@ export async function renderProviders(ctx: PageContext): Promise<void> {
         if (r.ok === false) throw new Error(r.code ? statusText(i18n, JSON.stringify({ code: r.code })) : str(r.message));
         showMsg(light, t('providers.ok'), 'ok');
       } catch (err) {
-        showMsg(light, errText(err), 'error');
+        showMsg(light, errorText(i18n, err), 'error');
       }
     });
     return h('div', { class: 'row' }, h('label', {}, label), input, test, light);
@@ -86,7 +86,7 @@ export async function renderProviders(ctx: PageContext): Promise<void> {
       const r = await api.post<{ message?: string; sessions_ended?: number }>('/api/config/core_api', body);
       showMsg(msg, r.message || t('common.saved'), 'ok');
     } catch (err) {
-      showMsg(msg, errText(err), 'error');
+      showMsg(msg, errorText(i18n, err), 'error');
     }
   });
   body.replaceChildren(coreCard, assistCard, customCard, save);

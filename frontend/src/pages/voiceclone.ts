@@ -1,6 +1,7 @@
 // Package pages/voiceclone: voice clone (/voice_clone) — upload a 10–15 s sample with its language,
 // clone it, list, preview and delete voices (reference §4.3).
 
+import { errorText } from '../i18n';
 import type { PageContext } from '../context';
 import { enc } from '../services/api';
 import { errText, field, h, nav, showMsg } from '../ui/dom';
@@ -39,7 +40,7 @@ export async function renderVoiceClone(ctx: PageContext): Promise<void> {
       await load();
     } catch (err) {
       progress.value = 0;
-      showMsg(msg, errText(err), 'error');
+      showMsg(msg, errorText(i18n, err), 'error');
     }
   });
 
@@ -57,7 +58,7 @@ export async function renderVoiceClone(ctx: PageContext): Promise<void> {
             await player.play();
           }
         } catch (err) {
-          showMsg(msg, errText(err), 'error');
+          showMsg(msg, errorText(i18n, err), 'error');
         }
       } }, t('voice.preview')),
       h('button', { onclick: async () => {
@@ -67,7 +68,7 @@ export async function renderVoiceClone(ctx: PageContext): Promise<void> {
           showMsg(msg, t('common.deleted'), 'ok');
           await load();
         } catch (err) {
-          showMsg(msg, errText(err), 'error');
+          showMsg(msg, errorText(i18n, err), 'error');
         }
       } }, t('common.delete')))) : [h('p', {}, t('voice.none'))]));
   };

@@ -1,6 +1,7 @@
 // Package pages/workshop: workshop items (/steam_workshop_manager) — subscribed items, unsubscribe,
 // import their character cards (reference §4.9). Without Steam the server answers 503.
 
+import { errorText } from '../i18n';
 import type { PageContext } from '../context';
 import { ApiError } from '../services/api';
 import { errText, h, nav, showMsg } from '../ui/dom';
@@ -28,7 +29,7 @@ export async function renderWorkshop(ctx: PageContext): Promise<void> {
       const r = await api.post<{ added?: number; skipped?: number; errors?: number }>('/api/steam/workshop/sync-characters', {});
       showMsg(msg, i18n.t('workshop.synced', { added: r.added ?? 0, skipped: r.skipped ?? 0 }), 'ok');
     } catch (err) {
-      showMsg(msg, errText(err), 'error');
+      showMsg(msg, errorText(i18n, err), 'error');
     }
   });
 
@@ -46,13 +47,13 @@ export async function renderWorkshop(ctx: PageContext): Promise<void> {
               showMsg(msg, t('workshop.unsubscribed'), 'ok');
               await load();
             } catch (err) {
-              showMsg(msg, errText(err), 'error');
+              showMsg(msg, errorText(i18n, err), 'error');
             }
           } }, t('workshop.unsubscribe')));
       }) : [h('p', {}, t('workshop.none'))]));
     } catch (err) {
       const unavailable = err instanceof ApiError && err.status === 503;
-      list.replaceChildren(h('p', {}, unavailable ? t('workshop.unavailable') : errText(err)));
+      list.replaceChildren(h('p', {}, unavailable ? t('workshop.unavailable') : errorText(i18n, err)));
     }
   };
   await load();
