@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -32,6 +33,8 @@ type realtimeSession struct {
 	in24        []int16
 	born        time.Time // when the connection was opened
 	rebuilds    int       // unanswered reconnects in a row before this one
+	gone        atomic.Bool
+	goneErr     error // why the connection ended; set before gone
 }
 
 // A dropped provider connection is rebuilt at once, up to maxRebuilds times
@@ -78,6 +81,8 @@ func (h *Hub) newRealtimeSession(ctx context.Context, m *Manager, prompt string)
 			m.post(func() { m.rtEvent(rs, ev) })
 		}
 		err := rt.Err()
+		rs.goneErr = err
+		rs.gone.Store(true)
 		m.post(func() { m.rtClosed(rs, err) })
 	}()
 	return rs, nil
@@ -310,12 +315,17 @@ func (m *Manager) rebuilt(next *realtimeSession, attempt int, err error) {
 		m.starting = false
 		m.log.Warn("realtime reconnect failed; ending the session", "err", err, "attempt", attempt)
 		m.status(errorCode(err), map[string]any{"error": err.Error()})
-		m.pending = nil // not the start of a new session
 		m.disconnected(err)
 	default:
 		m.rt = next
 		m.swap = hotSwap{started: time.Now()}
 		m.log.Info("realtime connection rebuilt", "attempt", attempt)
+		if next.gone.Load() {
+			// It died before it was installed (its close was ignored then).
+			m.starting = false
+			m.rtClosed(next, next.goneErr)
+			return
+		}
 	}
 	m.starting = false
 	pending := m.pending
@@ -344,8 +354,10 @@ func droppedConnection(err error) bool {
 	return false
 }
 
-// disconnected ends a voice session whose provider is gone.
+// disconnected ends a voice session whose provider is gone; input that
+// waited for a new connection is dropped (it must not start a new session).
 func (m *Manager) disconnected(err error) {
+	m.pending = nil
 	m.status("CHARACTER_DISCONNECTED", map[string]any{"error": errString(err)})
 	m.toClient(map[string]any{"type": "session_ended_by_server", "input_mode": ModeAudio})
 	m.endSession(true)
