@@ -106,6 +106,20 @@ export function settingsTests({ artifacts, home }) {
       await msgIs(page, 'ok');
       await reload(page);
       assert(await page.inputValue('[data-testid=assistApiKeyOpenai]') === masked, 'masked round trip keeps the key');
+      // the live check of the custom endpoints, against the test provider: chat and TTS answer
+      for (const m of ['conversation', 'tts']) {
+        await page.click(`[data-testid=${m}-test]`);
+        await page.waitForSelector(`[data-testid=${m}-check].ok`, { timeout: 20000 });
+      }
+      // an endpoint nobody listens on: a translated failure, then the good URL again
+      await page.fill('[data-testid=emotionModelUrl]', 'http://127.0.0.1:9/v1');
+      await page.click('[data-testid=emotion-test]');
+      await page.waitForSelector('[data-testid=emotion-check].error', { timeout: 20000 });
+      const down = await page.textContent('[data-testid=emotion-check]');
+      assert(/refused the connection|Could not reach the model/.test(down), `unreachable endpoint reported (${down})`);
+      await page.fill('[data-testid=emotionModelUrl]', srv.provider);
+      await page.click('[data-testid=emotion-test]');
+      await page.waitForSelector('[data-testid=emotion-check].ok', { timeout: 20000 });
       await shot(page, 'page-providers.png');
     }],
     ['VRM emotion mapping saves and reads back', async ({ page, srv }) => {

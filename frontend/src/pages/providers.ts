@@ -71,19 +71,37 @@ export async function renderProviders(ctx: PageContext): Promise<void> {
       inputs[k] = i;
       return h('td', {}, i);
     });
-    table.append(h('tr', {}, h('td', {}, m), ...cells));
+    // Test saves the form, then checks the saved endpoint of this row with the smallest real call.
+    const light = h('span', { class: 'msg', 'data-testid': `${m}-check` });
+    const test = h('button', { type: 'button', 'data-testid': `${m}-test` }, t('providers.test'));
+    test.addEventListener('click', async () => {
+      showMsg(light, t('providers.testing'));
+      try {
+        await saveAll();
+        const r = await api.post<{ ok?: boolean; code?: string; message?: string }>('/api/config/test_connection', { kind: 'custom', role: m });
+        if (r.ok === false) throw new Error(r.code ? statusText(i18n, JSON.stringify({ code: r.code })) : str(r.message));
+        showMsg(light, t('providers.ok'), 'ok');
+      } catch (err) {
+        showMsg(light, errorText(i18n, err), 'error');
+      }
+    });
+    table.append(h('tr', {}, h('td', {}, m), ...cells, h('td', {}, test, ' ', light)));
   }
   const voice = h('input', { value: str(cfg.ttsVoiceId), 'data-testid': 'ttsVoiceId' });
   inputs.ttsVoiceId = voice;
   const customCard = h('div', { class: 'card' }, h('h2', {}, t('providers.custom')), field(t('providers.enableCustom'), custom), table,
     field(t('providers.ttsVoice'), voice));
 
-  const save = h('button', { class: 'primary', 'data-testid': 'save' }, t('common.save'));
-  save.addEventListener('click', async () => {
+  /** saveAll posts every field; masked keys come back as they were sent and the server keeps them. */
+  async function saveAll(): Promise<{ message?: string; sessions_ended?: number }> {
     const body: Record<string, unknown> = {};
     for (const [k, el] of Object.entries(inputs)) body[k] = el instanceof HTMLInputElement && el.type === 'checkbox' ? el.checked : el.value;
+    return api.post<{ message?: string; sessions_ended?: number }>('/api/config/core_api', body);
+  }
+  const save = h('button', { class: 'primary', 'data-testid': 'save' }, t('common.save'));
+  save.addEventListener('click', async () => {
     try {
-      const r = await api.post<{ message?: string; sessions_ended?: number }>('/api/config/core_api', body);
+      const r = await saveAll();
       showMsg(msg, r.message || t('common.saved'), 'ok');
     } catch (err) {
       showMsg(msg, errorText(i18n, err), 'error');
