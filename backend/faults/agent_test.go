@@ -102,7 +102,7 @@ func newAgentProvider(t *testing.T) *agentProvider {
 
 // configure writes core_config.json: every model role on the test
 // provider, speech on an OpenAI-compatible test TTS server.
-func configure(t *testing.T, data, providerURL string) {
+func configure(t testing.TB, data, providerURL string) {
 	t.Helper()
 	speech := ttstest.NewOpenAI(ttstest.Script{})
 	t.Cleanup(speech.Close)

@@ -56,7 +56,7 @@ func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock()
 
 // start runs servers in this process; they stop at cleanup, or earlier
 // when the test calls stop (once: Shutdown is not meant to run twice).
-func start(t *testing.T, o services.Options) (s *services.Services, logs *logBuf, stop func()) {
+func start(t testing.TB, o services.Options) (s *services.Services, logs *logBuf, stop func()) {
 	t.Helper()
 	logs = &logBuf{}
 	o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -78,7 +78,7 @@ func start(t *testing.T, o services.Options) (s *services.Services, logs *logBuf
 	return s, logs, stop
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -90,7 +90,7 @@ func freePort(t *testing.T) int {
 
 // call sends a JSON request to the main server with the page's token and
 // Origin, as the frontend does; it returns the status and the raw body.
-func call(t *testing.T, s *services.Services, method, path string, body any) (int, []byte) {
+func call(t testing.TB, s *services.Services, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -112,7 +112,7 @@ func call(t *testing.T, s *services.Services, method, path string, body any) (in
 
 // mustCall is call that fails the test unless the answer is 200 and not
 // {"success":false}.
-func mustCall(t *testing.T, s *services.Services, method, path string, body any) map[string]any {
+func mustCall(t testing.TB, s *services.Services, method, path string, body any) map[string]any {
 	t.Helper()
 	code, rb := call(t, s, method, path, body)
 	var out map[string]any
@@ -125,13 +125,13 @@ func mustCall(t *testing.T, s *services.Services, method, path string, body any)
 // page is a WebSocket client of /ws/{name}: every text frame goes to a
 // channel the test reads with a deadline.
 type page struct {
-	t    *testing.T
+	t    testing.TB
 	ws   *websocket.Conn
 	msgs chan map[string]any
 	seen []map[string]any
 }
 
-func openPage(t *testing.T, s *services.Services, name string) *page {
+func openPage(t testing.TB, s *services.Services, name string) *page {
 	t.Helper()
 	url := fmt.Sprintf("ws://127.0.0.1:%d/ws/%s?token=%s", s.Ports.Main, name, s.Token())
 	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Main)}})

@@ -14,13 +14,13 @@ import (
 // voiceRig is the whole app with a realtime voice provider (the test
 // provider's OpenAI-Realtime WebSocket) and one page in a voice session.
 type voiceRig struct {
-	t    *testing.T
+	t    testing.TB
 	prov *llmtest.Server
 	s    *services.Services
 	p    *page
 }
 
-func newVoiceRig(t *testing.T) *voiceRig {
+func newVoiceRig(t testing.TB) *voiceRig {
 	prov := llmtest.New(t)
 	prov.ScriptRealtime(func(req llmtest.RealtimeRequest) llmtest.RealtimeReply {
 		return llmtest.RealtimeReply{Chunks: []string{"I hear ", "you."}}
@@ -189,4 +189,28 @@ func TestRealtimeProviderKeepsDropping(t *testing.T) {
 	if !strings.Contains(r.p.summary(), "CHARACTER_DISCONNECTED") {
 		t.Fatalf("the page was not told why: %s", r.p.summary())
 	}
+}
+
+// BenchmarkRealtimeRebuild measures how long a voice conversation is
+// interrupted when the provider's connection drops: from the drop to the
+// next user turn answered on the new connection.
+func BenchmarkRealtimeRebuild(b *testing.B) {
+	r := newVoiceRig(b)
+	conn := r.nextConn(10 * time.Second)
+	r.turn(conn, "hello", 10*time.Second)
+	var total, worst time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		conn.Drop()
+		t0 := time.Now()
+		conn = r.nextConn(3 * time.Second)
+		if got := r.turn(conn, "again", 3*time.Second); got != "I hear you." {
+			b.Fatalf("answer %q", got)
+		}
+		d := time.Since(t0)
+		total += d
+		worst = max(worst, d)
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/drop-to-answer")
+	b.ReportMetric(float64(worst.Microseconds())/1000, "ms-worst")
 }

@@ -38,8 +38,9 @@ type realtimeSession struct {
 }
 
 // A dropped provider connection is rebuilt at once, up to maxRebuilds times
-// in a row; a connection that lived stableAfter resets the count. A
-// provider that keeps hanging up ends the session as the original did.
+// in a row; a connection that answered a turn, or lived stableAfter, resets
+// the count. A provider that keeps hanging up ends the session as the
+// original did.
 const (
 	maxRebuilds = 3
 	stableAfter = 30 * time.Second
@@ -200,6 +201,7 @@ func (m *Manager) rtEvent(rs *realtimeSession, ev llm.RealtimeEvent) {
 		rs.up.Reset()
 	case llm.EventResponseDone:
 		rs.responding = false
+		rs.rebuilds = 0 // it answered: the provider works again
 		if rs.interrupted {
 			return
 		}
