@@ -6,17 +6,20 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/options"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
+	"neko/backend/desktopctl"
 	"neko/backend/services"
 )
 
@@ -26,9 +29,11 @@ type App struct {
 	svc     *services.Services
 	log     *slog.Logger
 	base    *url.URL // the main server
-	prefs   desktopPrefs
 	ctx     context.Context
 	trayEnd func()
+
+	prefsMu sync.Mutex
+	prefs   desktopPrefs
 	hidden  bool
 	restart bool // pet/window mode changed: start a new window after quitting
 	signals chan os.Signal
@@ -46,6 +51,11 @@ func NewApp(svc *services.Services, sig chan os.Signal, log *slog.Logger) *App {
 // ordered.
 func (a *App) startup(ctx context.Context) {
 	a.ctx = ctx
+	if st := controlsState(a.prefsNow()); st != (desktopctl.State{}) {
+		if err := a.pushControls(st); err != nil {
+			a.log.Warn("apply saved tray switches", "err", err)
+		}
+	}
 	a.startTray()
 	go func() {
 		defer signal.Stop(a.signals)
@@ -61,17 +71,37 @@ func (a *App) startup(ctx context.Context) {
 	}()
 }
 
+// domReady shows the window where it was, unless it starts in the tray
+// (start minimised, or voice-only mode).
 func (a *App) domReady(ctx context.Context) {
 	a.restoreGeometry()
-	if a.prefs.AlwaysOnTop || a.prefs.Mode == modePet {
+	p := a.prefsNow()
+	if p.AlwaysOnTop || p.Mode == modePet {
 		wruntime.WindowSetAlwaysOnTop(ctx, true)
 	}
-	if a.prefs.StartMinimised {
-		wruntime.WindowHide(ctx)
-		a.hidden = true
+	a.setHidden(p.StartMinimised || p.VoiceOnly)
+}
+
+// prefsNow is a copy of the preferences.
+func (a *App) prefsNow() desktopPrefs {
+	a.prefsMu.Lock()
+	defer a.prefsMu.Unlock()
+	p := a.prefs
+	p.Windows = maps.Clone(p.Windows)
+	return p
+}
+
+// setHidden hides or shows the window.
+func (a *App) setHidden(hide bool) {
+	a.prefsMu.Lock()
+	a.hidden = hide
+	a.prefsMu.Unlock()
+	if hide {
+		wruntime.WindowHide(a.ctx)
 		return
 	}
-	wruntime.WindowShow(ctx)
+	wruntime.WindowUnminimise(a.ctx)
+	wruntime.WindowShow(a.ctx)
 }
 
 func (a *App) beforeClose(ctx context.Context) bool {
@@ -99,9 +129,7 @@ func (a *App) secondInstance(options.SecondInstanceData) {
 	if a.ctx == nil {
 		return
 	}
-	a.hidden = false
-	wruntime.WindowUnminimise(a.ctx)
-	wruntime.WindowShow(a.ctx)
+	a.setHidden(false)
 }
 
 // assets serves the window through the main server, so the page is the very
@@ -113,7 +141,7 @@ func (a *App) assets() http.Handler {
 	proxy.Director = func(r *http.Request) {
 		inner(r)
 		r.Host = a.base.Host
-		if r.URL.Path == "/" && a.prefs.Mode == modePet && !strings.Contains(r.URL.RawQuery, "mode=") {
+		if r.URL.Path == "/" && a.prefsNow().Mode == modePet && !strings.Contains(r.URL.RawQuery, "mode=") {
 			r.URL.RawQuery = "mode=pet"
 		}
 	}

@@ -26,7 +26,10 @@ type desktopPrefs struct {
 	AlwaysOnTop    bool                `json:"always_on_top"`
 	StartMinimised bool                `json:"start_minimised"`
 	GPUPolicy      string              `json:"gpu_policy,omitempty"` // "on_demand" (default), "always", "never"
-	Windows        map[string]geometry `json:"windows"`              // by display ("1920x1080")
+	MicMuted       bool                `json:"mic_muted"`
+	VoiceMuted     bool                `json:"voice_muted"`
+	VoiceOnly      bool                `json:"voice_only"` // window hidden, speech through the speakers
+	Windows        map[string]geometry `json:"windows"`    // by display ("1920x1080")
 }
 
 type geometry struct {
@@ -48,7 +51,17 @@ func loadDesktopPrefs(st *config.Store) desktopPrefs {
 	return p
 }
 
-func (a *App) savePrefs() {
+// updatePrefs changes the preferences under their lock (tray items run on
+// their own goroutines) and saves them.
+func (a *App) updatePrefs(fn func(p *desktopPrefs)) desktopPrefs {
+	a.prefsMu.Lock()
+	defer a.prefsMu.Unlock()
+	fn(&a.prefs)
+	a.savePrefsLocked()
+	return a.prefs
+}
+
+func (a *App) savePrefsLocked() {
 	b, _ := json.MarshalIndent(a.prefs, "", "  ")
 	if err := config.WriteFileAtomic(a.svc.Store.Paths.File("desktop.json"), b, 0o644); err != nil {
 		a.log.Warn("save desktop preferences", "err", err)
@@ -71,7 +84,7 @@ func (a *App) displayKey() string {
 
 // restoreGeometry puts the window where it was on this display.
 func (a *App) restoreGeometry() {
-	if g, ok := a.prefs.Windows[a.displayKey()]; ok && g.W > 100 && g.H > 100 {
+	if g, ok := a.prefsNow().Windows[a.displayKey()]; ok && g.W > 100 && g.H > 100 {
 		wruntime.WindowSetSize(a.ctx, g.W, g.H)
 		wruntime.WindowSetPosition(a.ctx, g.X, g.Y)
 	}
@@ -82,8 +95,8 @@ func (a *App) rememberGeometry() {
 	x, y := wruntime.WindowGetPosition(a.ctx)
 	w, h := wruntime.WindowGetSize(a.ctx)
 	if w > 100 && h > 100 {
-		a.prefs.Windows[a.displayKey()] = geometry{X: x, Y: y, W: w, H: h}
-		a.savePrefs()
+		key := a.displayKey()
+		a.updatePrefs(func(p *desktopPrefs) { p.Windows[key] = geometry{X: x, Y: y, W: w, H: h} })
 	}
 }
 

@@ -36,8 +36,10 @@ func (a *App) trayReady() {
 	systray.SetTitle("N.E.K.O")
 	systray.SetTooltip("N.E.K.O desktop companion")
 	show := systray.AddMenuItem("Show / hide", "Show or hide the window")
-	top := systray.AddMenuItemCheckbox("Always on top", "Keep the window above others", a.prefs.AlwaysOnTop)
-	pet := systray.AddMenuItemCheckbox("Pet mode", "Frameless, transparent window (restarts the window)", a.prefs.Mode == modePet)
+	prefs := a.prefsNow()
+	top := systray.AddMenuItemCheckbox("Always on top", "Keep the window above others", prefs.AlwaysOnTop)
+	pet := systray.AddMenuItemCheckbox("Pet mode", "Frameless, transparent window (restarts the window)", prefs.Mode == modePet)
+	a.addControlItems()
 	chars := systray.AddMenuItem("Switch character", "")
 	var charItems []*systray.MenuItem
 	var charNames []string
@@ -64,19 +66,19 @@ func (a *App) trayReady() {
 	}
 	go a.onClick(show, a.toggleWindow)
 	go a.onClick(top, func() {
-		a.prefs.AlwaysOnTop = !a.prefs.AlwaysOnTop
-		setChecked(top, a.prefs.AlwaysOnTop)
-		wruntime.WindowSetAlwaysOnTop(a.ctx, a.prefs.AlwaysOnTop)
-		a.savePrefs()
+		p := a.updatePrefs(func(p *desktopPrefs) { p.AlwaysOnTop = !p.AlwaysOnTop })
+		setChecked(top, p.AlwaysOnTop)
+		wruntime.WindowSetAlwaysOnTop(a.ctx, p.AlwaysOnTop)
 	})
 	go a.onClick(pet, func() {
-		if a.prefs.Mode == modePet {
-			a.prefs.Mode = modeWindow
-		} else {
-			a.prefs.Mode = modePet
-		}
-		setChecked(pet, a.prefs.Mode == modePet)
-		a.savePrefs()
+		p := a.updatePrefs(func(p *desktopPrefs) {
+			if p.Mode == modePet {
+				p.Mode = modeWindow
+			} else {
+				p.Mode = modePet
+			}
+		})
+		setChecked(pet, p.Mode == modePet)
 		a.restart = true
 		wruntime.Quit(a.ctx)
 	})
@@ -104,17 +106,14 @@ func setChecked(it *systray.MenuItem, on bool) {
 }
 
 func (a *App) toggleWindow() {
-	a.hidden = !a.hidden
-	if a.hidden {
-		wruntime.WindowHide(a.ctx)
-	} else {
-		wruntime.WindowShow(a.ctx)
-	}
+	a.prefsMu.Lock()
+	hidden := a.hidden
+	a.prefsMu.Unlock()
+	a.setHidden(!hidden)
 }
 
 func (a *App) navigate(path string) {
-	wruntime.WindowShow(a.ctx)
-	a.hidden = false
+	a.setHidden(false)
 	wruntime.WindowExecJS(a.ctx, "location.assign("+jsString(path)+")")
 }
 

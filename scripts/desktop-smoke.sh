@@ -84,6 +84,25 @@ cat "$work/avatar.log"
 echo "smoke: the avatar is drawn (build/test-artifacts/desktop-window.png)"
 build/bin/traycheck -pid "$pid"
 
+# Tray switches: each is a checkbox, reaches the main server (which applies
+# it to the sessions) and is saved in config/desktop.json.
+poll() { for _ in $(seq 50); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+controls() { curl -fsS "http://127.0.0.1:$(port a main)/api/desktop/controls"; }
+for sw in "Mute microphone:mic_muted" "Mute voice:voice_muted"; do
+  label=${sw%%:*} key=${sw#*:}
+  build/bin/traycheck -pid "$pid" -unchecked "$label" -click "$label" >/dev/null
+  poll "controls | grep -q '\"$key\":true'" || { echo "smoke: $label did not reach the server: $(controls)"; exit 1; }
+  build/bin/traycheck -pid "$pid" -checked "$label" >/dev/null
+  poll "grep -q '\"$key\": true' '$work/data/config/desktop.json'" || { echo "smoke: $label not saved"; cat "$work/data/config/desktop.json"; exit 1; }
+  echo "smoke: tray '$label' applied and saved"
+done
+build/bin/traycheck -pid "$pid" -click "Voice only" >/dev/null
+poll "! xdotool search --onlyvisible --name 'N.E.K.O' >/dev/null 2>&1" || { echo "smoke: voice-only left the window visible"; exit 1; }
+poll "controls | grep -q '\"voice_only\":true'" || { echo "smoke: voice-only did not reach the server: $(controls)"; exit 1; }
+build/bin/traycheck -pid "$pid" -click "Voice only" >/dev/null
+poll "xdotool search --onlyvisible --name 'N.E.K.O' >/dev/null 2>&1" || { echo "smoke: the window did not come back after voice-only"; exit 1; }
+echo "smoke: voice-only hides the window and leaving it shows it again"
+
 ports=(--main-port "$(port a main)" --memory-port "$(port a memory)" --agent-port "$(port a agent)"
   --zmq-session-port "$(port a zmq_session_pub)" --zmq-agent-port "$(port a zmq_agent_push)" --zmq-analyze-port "$(port a zmq_analyze_push)")
 "$bin" --data "$work/data" "${ports[@]}" >"$work/b.out" 2>"$work/b.err" &
@@ -102,6 +121,11 @@ echo "smoke: Quit from the tray exited cleanly"
 # Run C: SIGTERM.
 start_app c --main-port 0 --memory-port 0 --agent-port 0 --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0
 pid=$(cat "$work/c.pid")
+# The saved switches are applied at start.
+main_c=$(port c main)
+poll "curl -fsS http://127.0.0.1:$main_c/api/desktop/controls | grep -q '\"mic_muted\":true,\"voice_muted\":true'" ||
+  { echo "smoke: saved tray switches not applied at start"; exit 1; }
+echo "smoke: saved tray switches applied at start"
 kill -TERM "$pid"
 wait_exit "$pid" 100 || { echo "smoke: neko did not exit within 10 s of SIGTERM"; kill -9 "$pid"; cat "$work/c.err"; exit 1; }
 check_shutdown c

@@ -76,6 +76,7 @@ type Fanout struct {
 
 	mu       sync.Mutex
 	mode     Mode
+	muted    bool // speech goes nowhere (the user muted her voice)
 	clients  map[string]map[*fanClient]struct{}
 	speakers [32]speaker // recent speech ids sent to the local player
 	nextSpk  int
@@ -122,6 +123,15 @@ func NewFanout(cfg FanoutConfig, local LocalSink, log *slog.Logger) *Fanout {
 func (f *Fanout) SetMode(m Mode) {
 	f.mu.Lock()
 	f.mode = m
+	f.mu.Unlock()
+}
+
+// SetMuted silences speech from the next chunk on: while muted no chunk
+// reaches the local player or any client (text is not the fan-out's
+// business and keeps flowing).
+func (f *Fanout) SetMuted(m bool) {
+	f.mu.Lock()
+	f.muted = m
 	f.mu.Unlock()
 }
 
@@ -223,7 +233,7 @@ func (c *fanClient) isInterrupted(id string) bool {
 func (f *Fanout) routes(character, speechID string) (clients []*fanClient, local, stream bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if cut := f.cut[character]; cut != nil && cut.has(speechID) {
+	if cut := f.cut[character]; f.muted || (cut != nil && cut.has(speechID)) {
 		return nil, false, false
 	}
 	for c := range f.clients[character] {

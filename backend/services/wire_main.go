@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"neko/backend/config"
+	"neko/backend/desktopctl"
 	"neko/backend/guard"
 	"neko/backend/llm"
 	"neko/backend/models"
@@ -94,6 +95,11 @@ func (s *Services) buildMainExtras(hub *session.Hub) (*mainExtras, error) {
 		}
 		return f, f, nil
 	})
+	ctl, _ := hub.Desktop().(*desktopctl.Controls)
+	if ctl == nil {
+		return nil, errors.New("services: the hub has no desktop controls")
+	}
+	ctl.SetNotify(func(msg any) { hub.Send("", msg) })
 	checker := &llm.ProviderChecker{Config: st.Core, Catalog: st.Providers}
 	mh := models.New(models.Config{Assets: s.opts.Assets, Live2DDir: st.Paths.Live2D, VRMDir: st.Paths.VRM,
 		VRMAnimDir: st.Paths.VRMAnimation, ConfigDir: st.Paths.Config, WorkshopRoot: mount.Root, Logger: s.opts.Log})
@@ -108,8 +114,10 @@ func (s *Services) buildMainExtras(hub *session.Hub) (*mainExtras, error) {
 			"POST /api/config/test_connection": testConnection(checker, st.Providers),
 			"POST /api/emotion/analysis":       hub.EmotionHandler(),
 			"POST /api/proactive_chat":         hub.ProactiveHandler(),
+			"GET /api/desktop/controls":        ctl.Handler(),
+			"POST /api/desktop/controls":       ctl.Handler(),
 		},
-		closeWorkFS: func() { mount.Close() },
+		closeWorkFS: func() { mount.Close(); ctl.Close() },
 		syncWorkshop: func(ctx context.Context) {
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()

@@ -3,15 +3,18 @@ package services
 import (
 	"strings"
 
-	"neko/backend/audio"
 	"neko/backend/config"
+	"neko/backend/desktopctl"
 	"neko/backend/llm"
 	"neko/backend/session"
 	"neko/backend/tts"
 )
 
 // newHub builds the conversation engine of the main server.
+// The desktop controls (tray switches) own the speech fan-out and its
+// local player, opened only when voice-only mode first needs it.
 func (s *Services) newHub(analyze func() *analyzer) *session.Hub {
+	ctl := desktopctl.New(desktopctl.Config{Log: s.opts.Log})
 	return session.NewHub(session.Deps{
 		Characters:   s.Store.Characters,
 		Endpoint:     s.roleEndpoint,
@@ -19,8 +22,9 @@ func (s *Services) newHub(analyze func() *analyzer) *session.Hub {
 		Analyze:      analyze().send,
 		AgentEnabled: analyze().enabled,
 		AgentTasks:   s.agentTasks,
-		TTS:          s.ttsEngine,
-		Fanout:       audio.NewFanout(audio.FanoutConfig{}, nil, s.opts.Log),
+		TTS:          ctl.TTS(s.ttsEngine),
+		Fanout:       ctl.Fanout(),
+		Desktop:      ctl,
 		Transcriber:  s.transcriber,
 		TextGuardMax: func() int { return s.Store.Core().Int("textGuardMaxLength", 300) },
 		Log:          s.opts.Log,

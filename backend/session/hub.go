@@ -46,12 +46,24 @@ type Deps struct {
 	// (nil: none).
 	Transcriber  func() llm.Transcriber
 	TextGuardMax func() int
+	// Desktop are the desktop tray's switches (nil: none): while the mic
+	// is muted, mic audio from the pages is dropped unheard.
+	Desktop DesktopControls
 	// HotSwapAfter and HotSwapPrepare time the context renewal of long
 	// voice sessions (0: 40 s and 10 s, as the original).
 	HotSwapAfter, HotSwapPrepare time.Duration
 	Language                     func() string
 	Log                          *slog.Logger
 }
+
+// DesktopControls are the switches of the desktop shell the engine obeys.
+type DesktopControls interface {
+	MicMuted() bool
+}
+
+// Desktop returns the controls the hub was built with (nil: none), for the
+// code that mounts their routes.
+func (h *Hub) Desktop() DesktopControls { return h.deps.Desktop }
 
 // Hub owns one Manager per character and serves /ws/{name}.
 type Hub struct {

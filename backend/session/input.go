@@ -71,6 +71,9 @@ func (m *Manager) streamData(msg clientMsg) {
 	case "text":
 		want = ModeText
 	case "audio":
+		if d := m.h.deps.Desktop; d != nil && d.MicMuted() {
+			return // muted: not heard, and no session started for it
+		}
 	case "screen", "camera":
 		img := dataString(msg.Data)
 		if img == "" || !validImage(img) {

@@ -9,6 +9,7 @@ import { I18n, pickLanguage, type Locales } from './i18n';
 import { Api } from './services/api';
 import type { PageContext } from './context';
 import { errText } from './ui/dom';
+import './desktop/install';
 
 const locales: Locales = { en, ja, 'zh-CN': zhCN };
 

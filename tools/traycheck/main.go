@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -23,6 +24,8 @@ type layout struct {
 func main() {
 	pid := flag.Int("pid", 0, "process that owns the tray")
 	click := flag.String("click", "", "label of the menu item to click (empty: only list)")
+	checked := flag.String("checked", "", "fail unless the checkbox item with this label is checked")
+	unchecked := flag.String("unchecked", "", "fail unless the checkbox item with this label is not checked")
 	wait := flag.Duration("wait", 10*time.Second, "how long to wait for the tray to appear")
 	flag.Parse()
 	conn, err := dbus.ConnectSessionBus()
@@ -46,8 +49,8 @@ func main() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	fmt.Println("traycheck: registered", name)
-	item := conn.Object(name, "/StatusNotifierItem")
-	title, err := item.GetProperty("org.kde.StatusNotifierItem.Title")
+	sni := conn.Object(name, "/StatusNotifierItem")
+	title, err := sni.GetProperty("org.kde.StatusNotifierItem.Title")
 	if err != nil {
 		fail("read title: %v", err)
 	}
@@ -58,20 +61,40 @@ func main() {
 	if err := menu.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &root); err != nil {
 		fail("GetLayout: %v", err)
 	}
-	items := map[string]int32{}
+	items := map[string]item{}
 	walk(root, items)
 	var labels []string
-	for l := range items {
+	for l, it := range items {
+		switch it.toggle {
+		case 1:
+			l = "[x] " + l
+		case 0:
+			l = "[ ] " + l
+		}
 		labels = append(labels, l)
 	}
+	sort.Strings(labels)
 	fmt.Println("traycheck: menu", strings.Join(labels, " | "))
+	for label, want := range map[string]int32{*checked: 1, *unchecked: 0} {
+		if label == "" {
+			continue
+		}
+		it, ok := items[label]
+		if !ok {
+			fail("no menu item %q", label)
+		}
+		if it.toggle != want {
+			fail("item %q has toggle-state %d, want %d", label, it.toggle, want)
+		}
+	}
 	if *click == "" {
 		return
 	}
-	id, ok := items[*click]
+	it, ok := items[*click]
 	if !ok {
 		fail("no menu item %q", *click)
 	}
+	id := it.id
 	call := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(int32(0)), uint32(time.Now().Unix()))
 	if call.Err != nil {
 		fail("click %q: %v", *click, call.Err)
@@ -79,10 +102,24 @@ func main() {
 	fmt.Println("traycheck: clicked", *click)
 }
 
-func walk(l layout, out map[string]int32) {
+// item is one menu entry: its id and, for a checkbox, its toggle-state
+// (1 checked, 0 not; -1 for plain items).
+type item struct {
+	id     int32
+	toggle int32
+}
+
+func walk(l layout, out map[string]item) {
 	if v, ok := l.Props["label"]; ok {
 		if s, ok := v.Value().(string); ok && s != "" {
-			out[s] = l.ID
+			it := item{id: l.ID, toggle: -1}
+			if t, ok := l.Props["toggle-type"]; ok && t.Value() == "checkmark" {
+				it.toggle = 0
+				if st, ok := l.Props["toggle-state"].Value().(int32); ok {
+					it.toggle = st
+				}
+			}
+			out[s] = it
 		}
 	}
 	for _, c := range l.Children {
