@@ -290,6 +290,33 @@ func TestAgentKilledMidTask(t *testing.T) {
 	if strings.Contains(mainLog.String(), "analyze request not acknowledged") {
 		t.Fatalf("an analyze request went unacknowledged:\n%s", grepLines(mainLog.String(), "analyze"))
 	}
+
+	// Killed and restarted at once (the new agent may be up before the old
+	// one's silence is noticed): the task is reported failed all the same.
+	p.sayText("now wait for the signal once more")
+	if got := p.reply(15 * time.Second); got != "Sure, I am here." {
+		t.Fatalf("reply %q", got)
+	}
+	running = p.waitFor(30*time.Second, "the second task running", func(m map[string]any) bool {
+		task, _ := m["task"].(map[string]any)
+		return m["type"] == "agent_task_update" && task["status"] == "running"
+	})["task"].(map[string]any)
+	select {
+	case <-toolStarted:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the MCP tool was not called by the restarted agent:\n%s", agent.out)
+	}
+	agent.kill()
+	killed = time.Now()
+	agent.start()
+	failed = p.waitFor(5*time.Second, "the second task reported failed", func(m map[string]any) bool {
+		task, _ := m["task"].(map[string]any)
+		return m["type"] == "agent_task_update" && task["id"] == running["id"] && task["status"] == "failed"
+	})["task"].(map[string]any)
+	t.Logf("second task reported failed %v after the kill: %v", time.Since(killed).Round(time.Millisecond), failed["error"])
+	if !eventually(2*time.Second, s.AgentConnected) {
+		t.Fatal("bridge not healed after the quick restart")
+	}
 }
 
 func grepLines(s, sub string) string {

@@ -13,7 +13,9 @@
 //     (agent_notification), and the character tells the user in her own
 //     words (the agent callback); a text message sent while the agent is down is
 //     answered; a restarted agent is back on the bridge within 2 s and
-//     acknowledges and analyses the next turn. TestAgentKilledMidTask
+//     acknowledges and analyses the next turn; killed and restarted at once
+//     (before its silence is noticed), its task is reported failed too.
+//     TestAgentKilledMidTask
 //     (agent_test.go). The bridge's side of it (agent_lost on heartbeat
 //     loss and on a restarted agent) is TestAgentLostOnSilenceAndOnRestart
 //     in neko/backend/bridge; plain kill-and-restart healing is
