@@ -5,12 +5,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // WriteFileAtomic writes data to path so that a reader (or a crash) sees
 // either the old file or the new one, never a mix: it writes a temporary file
 // in the same folder, syncs it, renames it over path and syncs the folder.
+// On a full disk the error says so first (the old file is left as it was).
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	err := writeFileAtomic(path, data, perm)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("not enough disk space to save %s (nothing was changed): %w", filepath.Base(path), err)
+	}
+	return err
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)

@@ -104,7 +104,7 @@ func diskFullError(t *testing.T, what string, code int, body []byte) {
 	if code < 400 || json.Unmarshal(body, &e) != nil || e.Success == nil || *e.Success {
 		t.Fatalf("%s on a full disk: %d %s (want a JSON error)", what, code, body)
 	}
-	if !strings.Contains(strings.ToLower(e.Error), "space") && !strings.Contains(strings.ToLower(e.Error), "disk") {
+	if msg := strings.ToLower(e.Error); !strings.Contains(msg, "disk") || !(strings.Contains(msg, "space") || strings.Contains(msg, "full")) {
 		t.Fatalf("%s: the error does not name the problem: %d %s", what, code, body)
 	}
 	t.Logf("%s on a full disk: %d %s", what, code, body)
