@@ -150,6 +150,20 @@ func TestFullDisk(t *testing.T) {
 	if got := mustCall(t, s, "GET", "/api/config/core_api", nil); strings.Contains(fmt.Sprint(got), "sk-after") {
 		t.Fatal("the failed save is in force anyway")
 	}
+	// A new character: refused the same way, characters.json untouched.
+	charsFile := paths.File(config.CharactersFile)
+	charsBefore, err := os.ReadFile(charsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body = call(t, s, "POST", "/api/characters/catgirl", map[string]any{config.KeyProfileName: "DiskFull"})
+	diskFullError(t, "creating a character", code, body)
+	if b, _ := os.ReadFile(charsFile); !bytes.Equal(b, charsBefore) {
+		t.Fatal("characters.json changed on a failed save")
+	}
+	if got := mustCall(t, s, "GET", "/api/characters/", nil); strings.Contains(fmt.Sprint(got), "DiskFull") {
+		t.Fatal("the character that could not be saved is listed anyway")
+	}
 	noTempFiles(t, paths.Config)
 
 	// Chat goes on: the reply streams although its turn cannot be stored.
@@ -174,6 +188,10 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCall(t, s, "POST", "/api/config/core_api", map[string]any{"coreApi": "openai", "coreApiKey": "sk-later"})
+	mustCall(t, s, "POST", "/api/characters/catgirl", map[string]any{config.KeyProfileName: "DiskFull"})
+	if got := mustCall(t, s, "GET", "/api/characters/", nil); !strings.Contains(fmt.Sprint(got), "DiskFull") {
+		t.Fatalf("the character saved after space came back is not listed: %v", got)
+	}
 	if code, b := memoryCall(t, s, "POST", "/cache/test", turns(t, "after space came back", "noted again")); code != 200 {
 		t.Fatalf("cache after space came back: %d %s", code, b)
 	}
