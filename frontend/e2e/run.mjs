@@ -148,6 +148,31 @@ const tests = [
     assert(ws.binaryOut - n <= 2, `muted mic sends nothing (${ws.binaryOut - n} frames)`);
     await page.click('[data-testid=mic]');
   }],
+  ['the microphone picker and input gain apply at once and are kept after a reload', async ({ page, srv, ws }) => {
+    await home(page, srv);
+    await page.click('[data-testid=mic]');
+    await until(() => ws.binaryOut > 5, 'mic frames sent');
+    const ids = await until(async () => {
+      const v = await page.$$eval('[data-testid=mic-device] option', (os) => os.map((o) => o.value).filter(Boolean));
+      return v.length ? v : null;
+    }, 'fake microphones listed');
+    const pick = ids.at(-1);
+    await page.selectOption('[data-testid=mic-device]', pick);
+    await until(() => page.evaluate((id) => window.__neko.mic.running && window.__neko.mic.trackDeviceId === id, pick), 'capture restarted on the chosen device');
+    await page.$eval('[data-testid=mic-gain]', (el) => { el.value = '6'; el.dispatchEvent(new Event('input')); });
+    const g = await page.evaluate(() => window.__neko.mic.gainValue);
+    assert(Math.abs(g - 1.995) < 0.01, `gain applied live (${g})`);
+    const n = ws.binaryOut;
+    await until(() => ws.binaryOut > n + 10, 'frames keep flowing from the new device');
+    await until(async () => (await srv.api('GET', '/api/characters/get_microphone')).microphone_id === pick, 'device id saved on the server');
+    await page.click('[data-testid=mic]');
+    await page.reload();
+    await avatarReady(page);
+    await until(async () => (await page.inputValue('[data-testid=mic-device]')) === pick, 'device read back after reload');
+    assert(await page.inputValue('[data-testid=mic-gain]') === '6', 'gain read back after reload');
+    assert((await page.textContent('[data-testid=mic-gain-label]')) === '6 dB', 'gain label');
+    await page.screenshot({ path: join(artifacts, 'mic-controls.png') });
+  }],
   ['focus mode holds the microphone back while she speaks', async ({ page, srv, ws }) => {
     await home(page, srv);
     await page.click('[data-testid=focus]');

@@ -1,6 +1,8 @@
 // Package audio/mic: microphone capture through an AudioWorklet at 48 kHz. Each 10 ms frame
 // (480 samples PCM s16le) is handed to onFrame unless muted.
 
+import { dbToLinear } from './micsettings';
+
 export interface MicOptions {
   deviceId?: string;
   /** gain in dB applied before the worklet */
@@ -18,11 +20,14 @@ export class MicCapture {
   framesSent = 0;
   /** deviceId of the microphone to use ('' = default); read at start() */
   deviceId: string;
+  /** input gain in dB; read at start(), changed live with setGainDb */
+  gainDb: number;
   private readonly opts: MicOptions;
 
   constructor(opts: MicOptions) {
     this.opts = opts;
     this.deviceId = opts.deviceId ?? '';
+    this.gainDb = opts.gainDb ?? 0;
   }
 
   get running(): boolean {
@@ -54,7 +59,7 @@ export class MicCapture {
       await ctx.audioWorklet.addModule(this.opts.workletUrl ?? '/static/audio-processor.js');
       const src = ctx.createMediaStreamSource(stream);
       const gain = ctx.createGain();
-      gain.gain.value = Math.pow(10, (this.opts.gainDb ?? 0) / 20);
+      gain.gain.value = dbToLinear(this.gainDb);
       const node = new AudioWorkletNode(ctx, 'neko-mic-processor');
       node.port.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
         if (this.muted) return;
@@ -75,7 +80,18 @@ export class MicCapture {
   }
 
   setGainDb(db: number): void {
-    if (this.gainNode) this.gainNode.gain.value = Math.pow(10, db / 20);
+    this.gainDb = db;
+    if (this.gainNode) this.gainNode.gain.value = dbToLinear(db);
+  }
+
+  /** gainValue is the linear gain in use (1 when not running). */
+  get gainValue(): number {
+    return this.gainNode?.gain.value ?? 1;
+  }
+
+  /** trackDeviceId is the device the running capture uses ('' when not running). */
+  get trackDeviceId(): string {
+    return this.stream?.getAudioTracks()[0]?.getSettings().deviceId ?? '';
   }
 
   async stop(): Promise<void> {

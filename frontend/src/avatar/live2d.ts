@@ -4,7 +4,8 @@
 
 import type { Application } from 'pixi.js';
 import type { Live2DModel } from 'pixi-live2d-display';
-import { chooseLive2D, normalizeLive2DConfig, type Live2DEmotionConfig } from './emotion';
+import { chooseLive2D, normalizeLive2DConfig, PERSISTENT, type Live2DEmotionConfig } from './emotion';
+import { applyExpressionParams, parseExpression, resolveFile, type ExpressionParam } from './persistent';
 import { countOpaque, readCanvasPixels, type Avatar, type Transform } from './types';
 
 const MOUTH_PARAMS_4 = ['ParamMouthOpenY', 'ParamA'];
@@ -64,6 +65,9 @@ export class Live2DAvatar implements Avatar {
   private readonly model: Live2DModel;
   private emotions: Live2DEmotionConfig;
   private mouth = 0;
+  /** parameters of the persistent (常驻) expressions, applied every frame */
+  private persistent: ExpressionParam[] = [];
+  private persistentSeq = 0;
   private baseScale = 1;
   private userScale = 1;
   private placed = false;
@@ -73,7 +77,37 @@ export class Live2DAvatar implements Avatar {
     this.model = model;
     this.modelPath = opts.modelPath;
     this.emotions = normalizeLive2DConfig(opts.emotionConfig);
-    model.internalModel.on('beforeModelUpdate', () => this.applyMouth());
+    model.internalModel.on('beforeModelUpdate', () => {
+      applyExpressionParams(this.coreModel(), this.persistent, this.mouthParams);
+      this.applyMouth();
+    });
+  }
+
+  private readonly mouthParams = new Set([...MOUTH_PARAMS_4, ...MOUTH_PARAMS_2]);
+
+  /** persistentCount is how many persistent expression parameters are applied each frame. */
+  get persistentCount(): number {
+    return this.persistent.length;
+  }
+
+  /**
+   * loadPersistent fetches the expression files of the mapping's 常驻 group (matched against the
+   * model's own expression list, so only the model's files are read) and keeps their parameters.
+   */
+  async loadPersistent(fetchJson: (url: string) => Promise<unknown> = async (u) => (await fetch(u)).json()): Promise<void> {
+    const seq = ++this.persistentSeq;
+    const list = (this.model.internalModel.settings as unknown as { expressions?: unknown[] }).expressions ?? [];
+    const params: ExpressionParam[] = [];
+    for (const want of this.emotions.expressions[PERSISTENT] ?? []) {
+      const entry = list.find((e) => sameFile(fileOf(e), want));
+      if (!entry) continue;
+      try {
+        params.push(...parseExpression(await fetchJson(resolveFile(this.modelPath, fileOf(entry)))));
+      } catch {
+        /* a broken file is skipped */
+      }
+    }
+    if (seq === this.persistentSeq) this.persistent = params;
   }
 
   static async load(opts: Live2DOptions): Promise<Live2DAvatar> {
@@ -90,7 +124,9 @@ export class Live2DAvatar implements Avatar {
       const model = await L2D.Live2DModel.from(opts.modelPath, { autoInteract: false, autoUpdate: false });
       model.anchor.set(0.5, 0.5);
       app.stage.addChild(model);
-      return new Live2DAvatar(app, model, opts);
+      const avatar = new Live2DAvatar(app, model, opts);
+      await avatar.loadPersistent();
+      return avatar;
     } catch (err) {
       app.destroy(false);
       throw err instanceof Error ? err : new Error(String(err));
@@ -99,6 +135,7 @@ export class Live2DAvatar implements Avatar {
 
   setEmotionConfig(raw: unknown): void {
     this.emotions = normalizeLive2DConfig(raw);
+    void this.loadPersistent();
   }
 
   private coreModel(): Record<string, unknown> {

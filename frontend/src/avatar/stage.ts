@@ -3,6 +3,7 @@
 // /api/config/preferences.
 
 import type { Api } from '../services/api';
+import { capFor, nextFrame } from './framecap';
 import type { Avatar, Transform } from './types';
 
 export interface StageOptions {
@@ -38,6 +39,8 @@ export class AvatarStage {
   private avatar: Avatar | null = null;
   private raf = 0;
   private last = 0;
+  /** frame clock of the cap (see nextFrame) */
+  private clock = -Infinity;
   private lastInteraction = 0;
   private dragging: { x: number; y: number } | null = null;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -86,16 +89,17 @@ export class AvatarStage {
 
   /** fpsNow is the current frame-rate cap. */
   fpsNow(now: number = performance.now()): number {
-    const active = this.dragging !== null || now - this.lastInteraction < 2000 || this.opts.speaking() || !!this.avatar?.busy();
-    return active ? this.opts.activeFps : this.opts.idleFps;
+    return capFor({ dragging: this.dragging !== null, sinceInteraction: now - this.lastInteraction, speaking: this.opts.speaking(),
+      busy: !!this.avatar?.busy() }, this.opts.activeFps, this.opts.idleFps);
   }
 
   private loop(t: number): void {
     this.raf = requestAnimationFrame((tt) => this.loop(tt));
     const a = this.avatar;
     if (!a) return;
-    const minGap = 1000 / this.fpsNow(t) - 1;
-    if (t - this.last < minGap) return;
+    const next = nextFrame(t, this.clock, this.fpsNow(t));
+    if (next === null) return;
+    this.clock = next;
     const dt = this.last ? Math.min(0.1, (t - this.last) / 1000) : 1 / 60;
     this.last = t;
     a.setMouth(this.opts.mouth());

@@ -10,6 +10,7 @@ import { isEmotion } from '../avatar/emotion';
 import { ChatController } from '../chat/controller';
 import { captureScreen, fileToJpeg } from '../chat/images';
 import { TaskHud } from '../chat/hud';
+import { micControls } from '../chat/miccontrols';
 import { ChatPanel } from '../chat/view';
 import type { PageContext } from '../context';
 import { enc } from '../services/api';
@@ -115,6 +116,7 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
       socket.sendBinary(frame);
     },
   });
+  const micUi = micControls(i18n, mic, api);
   const micBtn = h('button', { 'data-testid': 'mic' }, i18n.t('chat.micOn'));
   const muteBtn = h('button', { 'data-testid': 'mute', disabled: true }, i18n.t('chat.mute'));
   const focusBtn = h('button', { class: focusMode ? 'on' : '', 'data-testid': 'focus' }, i18n.t('chat.focus'));
@@ -125,13 +127,17 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
         chat.endSession();
       } else {
         await chat.startSession('audio');
-        try {
-          const r = await api.get<{ microphone_id?: string }>('/api/characters/get_microphone');
-          mic.deviceId = r.microphone_id ?? '';
-        } catch {
-          mic.deviceId = ''; // default microphone
+        if (!mic.deviceId) {
+          // no choice saved in this browser: the server's (the original keeps it there)
+          try {
+            const r = await api.get<{ microphone_id?: string }>('/api/characters/get_microphone');
+            mic.deviceId = r.microphone_id ?? '';
+          } catch {
+            /* default microphone */
+          }
         }
         await mic.start();
+        void micUi.refresh(); // device labels are readable now
       }
     } catch (err) {
       panel.setStatus(`${i18n.t('chat.micFailed')}: ${errText(err)}`, true);
@@ -202,7 +208,7 @@ export async function renderHome(ctx: PageContext, nameFromPath: string): Promis
       }
     },
   }, i18n.t('chat.screenshot'));
-  panel.el.append(thumbs, h('div', { class: 'composer' }, input, sendBtn), h('div', { class: 'toolbar' }, micBtn, muteBtn, focusBtn, imgBtn, shotBtn, endBtn, fileIn));
+  panel.el.append(thumbs, h('div', { class: 'composer' }, input, sendBtn), h('div', { class: 'toolbar' }, micBtn, muteBtn, focusBtn, imgBtn, shotBtn, endBtn, fileIn), micUi.el);
 
   // Other pages tell this window about edits (reference §12.1).
   const channel = new BroadcastChannel('nekoBroadcastChannel');
