@@ -5,7 +5,6 @@
 // the page's WebSocket after each change.
 
 import { Api } from '../services/api';
-import { markDragHandles } from './drag';
 import type { ServerMessage } from '../services/ws';
 
 export interface DesktopState {
@@ -78,7 +77,6 @@ export function installDesktopControls(win: Window = window, api: Api = new Api(
   let prev: DesktopState | null = null;
   let tries = 0;
   const attach = (page: NekoPage): void => {
-    markDragHandles(win.document);
     const apply = (st: DesktopState | null): void => {
       if (!st) return;
       applyState(win.document, page, st, prev);
