@@ -26,7 +26,7 @@ func agentCall(t *testing.T, s *services.Services, method, path string, body any
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", s.Ports.Agent, path), bytes.NewReader(b))
-	req.Header.Set("X-Neko-Instance", s.Token())
+	req.Header.Set("X-Neko-Instance", s.InstanceToken())
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
