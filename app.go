@@ -79,7 +79,12 @@ func (a *App) domReady(ctx context.Context) {
 	if p.AlwaysOnTop || p.Mode == modePet {
 		wruntime.WindowSetAlwaysOnTop(ctx, true)
 	}
-	a.setHidden(p.StartMinimised || p.VoiceOnly)
+	hide := p.StartMinimised || p.VoiceOnly
+	a.setHidden(hide)
+	if p.ClickThrough {
+		a.applyClickThrough(p)
+	}
+	a.log.Info("window ready", "mode", p.Mode, "hidden", hide, "click_through", p.ClickThrough && p.Mode == modePet)
 }
 
 // prefsNow is a copy of the preferences.
@@ -104,8 +109,15 @@ func (a *App) setHidden(hide bool) {
 	wruntime.WindowShow(a.ctx)
 }
 
+// beforeClose remembers where the window was; a hidden window (tray,
+// voice-only) keeps the place saved when it was last shown.
 func (a *App) beforeClose(ctx context.Context) bool {
-	a.rememberGeometry()
+	a.prefsMu.Lock()
+	hidden := a.hidden
+	a.prefsMu.Unlock()
+	if !hidden {
+		a.rememberGeometry()
+	}
 	return false
 }
 

@@ -63,6 +63,37 @@ func (a *App) addControlItems() {
 	})
 }
 
+// addWindowItems adds the window checkboxes: click-through (pet mode, where
+// the platform allows it; the drag handle stays clickable on Linux) and
+// start in the tray.
+func (a *App) addWindowItems() {
+	p := a.prefsNow()
+	through := systray.AddMenuItemCheckbox("Click-through", "Clicks pass through the pet to the windows below", p.ClickThrough)
+	if p.Mode != modePet || !clickThroughSupported {
+		through.Disable()
+	}
+	tray := systray.AddMenuItemCheckbox("Start in tray", "Start with the window hidden; the tray shows it", p.StartMinimised)
+	go a.onClick(through, func() {
+		p := a.updatePrefs(func(p *desktopPrefs) { p.ClickThrough = !p.ClickThrough })
+		setChecked(through, p.ClickThrough)
+		a.applyClickThrough(p)
+	})
+	go a.onClick(tray, func() {
+		p := a.updatePrefs(func(p *desktopPrefs) { p.StartMinimised = !p.StartMinimised })
+		setChecked(tray, p.StartMinimised)
+	})
+}
+
+// applyClickThrough sets click-through as the preferences say (pet mode only).
+func (a *App) applyClickThrough(p desktopPrefs) {
+	if !clickThroughSupported || p.Mode != modePet {
+		return
+	}
+	if err := setClickThrough(p.ClickThrough); err != nil {
+		a.log.Warn("click-through", "err", err)
+	}
+}
+
 func (a *App) applyControl(it *systray.MenuItem, p desktopPrefs, on bool) {
 	setChecked(it, on)
 	if err := a.pushControls(controlsState(p)); err != nil {

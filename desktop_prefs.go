@@ -28,8 +28,9 @@ type desktopPrefs struct {
 	GPUPolicy      string              `json:"gpu_policy,omitempty"` // "on_demand" (default), "always", "never"
 	MicMuted       bool                `json:"mic_muted"`
 	VoiceMuted     bool                `json:"voice_muted"`
-	VoiceOnly      bool                `json:"voice_only"` // window hidden, speech through the speakers
-	Windows        map[string]geometry `json:"windows"`    // by display ("1920x1080")
+	VoiceOnly      bool                `json:"voice_only"`    // window hidden, speech through the speakers
+	ClickThrough   bool                `json:"click_through"` // pet mode: clicks pass to the windows below
+	Windows        map[string]geometry `json:"windows"`       // by display ("1920x1080")
 }
 
 type geometry struct {

@@ -39,6 +39,7 @@ func (a *App) trayReady() {
 	prefs := a.prefsNow()
 	top := systray.AddMenuItemCheckbox("Always on top", "Keep the window above others", prefs.AlwaysOnTop)
 	pet := systray.AddMenuItemCheckbox("Pet mode", "Frameless, transparent window (restarts the window)", prefs.Mode == modePet)
+	a.addWindowItems()
 	a.addControlItems()
 	chars := systray.AddMenuItem("Switch character", "")
 	var charItems []*systray.MenuItem

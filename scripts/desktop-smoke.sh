@@ -4,7 +4,11 @@
 #  2. the tray registers a StatusNotifierItem with its menu;
 #  3. a second launch does not start a second instance;
 #  4. the tray's Quit exits the app cleanly within 2 s, servers stopped in order;
-#  5. a second run quits cleanly on SIGTERM.
+#  5. tray switches (mute mic/voice, voice only, start in tray) apply and
+#     are saved; the avatar is drawn (WebGL);
+#  6. a run started in the tray keeps its window unmapped;
+#  7. a pet run with click-through has an input shape of only the drag
+#     handle until the tray turns it off, and quits cleanly on SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${NEKO_SMOKE_IN_DBUS:-}" ]; then
@@ -102,6 +106,8 @@ poll "controls | grep -q '\"voice_only\":true'" || { echo "smoke: voice-only did
 build/bin/traycheck -pid "$pid" -click "Voice only" >/dev/null
 poll "xdotool search --onlyvisible --name 'N.E.K.O' >/dev/null 2>&1" || { echo "smoke: the window did not come back after voice-only"; exit 1; }
 echo "smoke: voice-only hides the window and leaving it shows it again"
+build/bin/traycheck -pid "$pid" -unchecked "Start in tray" -click "Start in tray" >/dev/null
+poll "grep -q '\"start_minimised\": true' '$work/data/config/desktop.json'" || { echo "smoke: start in tray not saved"; exit 1; }
 
 ports=(--main-port "$(port a main)" --memory-port "$(port a memory)" --agent-port "$(port a agent)"
   --zmq-session-port "$(port a zmq_session_pub)" --zmq-agent-port "$(port a zmq_agent_push)" --zmq-analyze-port "$(port a zmq_analyze_push)")
@@ -118,14 +124,35 @@ wait_exit "$pid" 20 || { echo "smoke: Quit from the tray did not exit within 2 s
 check_shutdown a
 echo "smoke: Quit from the tray exited cleanly"
 
-# Run C: SIGTERM.
-start_app c --main-port 0 --memory-port 0 --agent-port 0 --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0
-pid=$(cat "$work/c.pid")
-# The saved switches are applied at start.
-main_c=$(port c main)
-poll "curl -fsS http://127.0.0.1:$main_c/api/desktop/controls | grep -q '\"mic_muted\":true,\"voice_muted\":true'" ||
+# Run D: started in the tray (saved by run A): the tray registers, the
+# window stays unmapped, and the tray switches saved by run A apply.
+start_app d --main-port 0 --memory-port 0 --agent-port 0 --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0
+pid=$(cat "$work/d.pid")
+build/bin/traycheck -pid "$pid" -checked "Start in tray" >/dev/null
+poll "grep -q 'msg=\"window ready\".*hidden=true' '$work/d.err'" || { echo "smoke: the window did not start hidden"; cat "$work/d.err"; exit 1; }
+if xdotool search --onlyvisible --name 'N.E.K.O' >/dev/null 2>&1; then echo "smoke: start in tray showed the window"; exit 1; fi
+echo "smoke: started in the tray with the window unmapped"
+poll "curl -fsS http://127.0.0.1:$(port d main)/api/desktop/controls | grep -q '\"mic_muted\":true,\"voice_muted\":true'" ||
   { echo "smoke: saved tray switches not applied at start"; exit 1; }
 echo "smoke: saved tray switches applied at start"
+build/bin/traycheck -pid "$pid" -click Quit >/dev/null
+wait_exit "$pid" 20 || { echo "smoke: Quit from the tray did not exit within 2 s (started in tray)"; cat "$work/d.err"; exit 1; }
+check_shutdown d
+
+# Run C: pet mode with click-through (Linux: only the drag handle takes
+# clicks), the tray item turns it off; SIGTERM quits cleanly.
+printf '{"mode":"pet","click_through":true}' >"$work/data/config/desktop.json"
+start_app c --main-port 0 --memory-port 0 --agent-port 0 --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0
+pid=$(cat "$work/c.pid")
+poll "grep -q 'msg=\"window ready\".*click_through=true' '$work/c.err'" || { echo "smoke: pet window not ready"; cat "$work/c.err"; exit 1; }
+wid=$(xdotool search --onlyvisible --name 'N.E.K.O' | head -1)
+[ -n "$wid" ] || { echo "smoke: no visible pet window"; exit 1; }
+poll "build/bin/xshot -input-of $wid -max-input-area 4000 >'$work/shape.log' 2>&1" || { cat "$work/shape.log"; echo "smoke: click-through left the window clickable"; exit 1; }
+tail -1 "$work/shape.log"
+build/bin/traycheck -pid "$pid" -checked "Click-through" -click "Click-through" >/dev/null
+poll "build/bin/xshot -input-of $wid -min-input-area 100000 >'$work/shape.log' 2>&1" || { cat "$work/shape.log"; echo "smoke: turning click-through off did not restore input"; exit 1; }
+tail -1 "$work/shape.log"
+echo "smoke: pet click-through: only the drag handle takes clicks, and the tray turns it off"
 kill -TERM "$pid"
 wait_exit "$pid" 100 || { echo "smoke: neko did not exit within 10 s of SIGTERM"; kill -9 "$pid"; cat "$work/c.err"; exit 1; }
 check_shutdown c

@@ -1,7 +1,8 @@
 // Command xshot saves a region of an X display as PNG and reports how many
 // distinct colours it holds: the desktop smoke test uses it to show that the
 // window is not blank, that the avatar was drawn (a sub-region differs from
-// the background around it), and keeps the picture as an artefact.
+// the background around it), and keeps the picture as an artefact. With
+// -input-of it reports a window's input shape instead (click-through).
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os"
 
 	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/shape"
 	"github.com/jezek/xgb/xproto"
 )
 
@@ -25,12 +27,25 @@ func main() {
 	minColours := flag.Int("min-colours", 0, "fail unless the region holds at least this many distinct colours")
 	region := flag.String("region", "", "sub-region `left,top,width,height` as percentages of the shot, checked by -min-differ")
 	minDiffer := flag.Float64("min-differ", 0, "fail unless at least this fraction of -region differs from the background (the commonest colour on its border)")
+	inputOf := flag.Uint("input-of", 0, "instead of a shot: report the input shape (XShape) of this window id")
+	maxInput := flag.Int("max-input-area", -1, "with -input-of: fail if the input region is larger (pixels)")
+	minInput := flag.Int("min-input-area", 0, "with -input-of: fail if the input region is smaller (pixels)")
 	flag.Parse()
 	conn, err := xgb.NewConn()
 	if err != nil {
 		fail("connect to the X display: %v", err)
 	}
 	defer conn.Close()
+	if *inputOf != 0 {
+		area := inputArea(conn, xproto.Window(*inputOf))
+		if *maxInput >= 0 && area > *maxInput {
+			fail("input region of %#x is %d px (want ≤ %d): the window still takes clicks", *inputOf, area, *maxInput)
+		}
+		if area < *minInput {
+			fail("input region of %#x is %d px (want ≥ %d): the window ignores clicks", *inputOf, area, *minInput)
+		}
+		return
+	}
 	screen := xproto.Setup(conn).DefaultScreen(conn)
 	if *w == 0 || *h == 0 {
 		*w, *h = int(screen.WidthInPixels), int(screen.HeightInPixels)
@@ -75,6 +90,25 @@ func main() {
 			fail("only %.2f%% of region %v differs from the background (want ≥ %.2f%%): nothing drawn there", 100*frac, r, 100**minDiffer)
 		}
 	}
+}
+
+// inputArea prints the input shape rectangles of win and returns their
+// total area (rectangles of one shape do not overlap).
+func inputArea(conn *xgb.Conn, win xproto.Window) int {
+	if err := shape.Init(conn); err != nil {
+		fail("XShape: %v", err)
+	}
+	reply, err := shape.GetRectangles(conn, win, shape.SkInput).Reply()
+	if err != nil {
+		fail("input shape of %#x: %v", win, err)
+	}
+	area := 0
+	for _, r := range reply.Rectangles {
+		area += int(r.Width) * int(r.Height)
+		fmt.Printf("xshot: input rectangle %dx%d at %d,%d\n", r.Width, r.Height, r.X, r.Y)
+	}
+	fmt.Printf("xshot: input region of %#x: %d rectangles, %d px\n", win, len(reply.Rectangles), area)
+	return area
 }
 
 // differing finds the background of r (the commonest colour on its border)

@@ -5,6 +5,7 @@
 // the page's WebSocket after each change.
 
 import { Api } from '../services/api';
+import { markDragHandles } from './drag';
 import type { ServerMessage } from '../services/ws';
 
 export interface DesktopState {
@@ -77,6 +78,7 @@ export function installDesktopControls(win: Window = window, api: Api = new Api(
   let prev: DesktopState | null = null;
   let tries = 0;
   const attach = (page: NekoPage): void => {
+    markDragHandles(win.document);
     const apply = (st: DesktopState | null): void => {
       if (!st) return;
       applyState(win.document, page, st, prev);
