@@ -185,21 +185,25 @@ export function settingsTests({ artifacts, home }) {
       await msgIs(page, 'ok');
       const orig2 = await srv.api('GET', '/api/memory/test/archive/original?limit=100');
       assert(!orig2.items.some((r) => String(r.id) === hit), 'archive row deleted');
-      for (const layer of ['compressed']) {
-        await page.fill('[data-testid=archive-query]', '');
-        await page.selectOption('[data-testid=archive-layer]', layer);
-        await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid=archive-list] p')?.textContent ?? ''), null, { timeout: 10000 });
-        const r = await srv.api('GET', `/api/memory/test/archive/${layer}?limit=100`);
-        console.log(`     ${layer} layer: ${r.items?.length ?? 0} rows`);
-        if (r.items?.length) {
-          const id = String(r.items[0].id);
-          await clearMsg(page);
-          await page.click(`[data-testid=archive-del-${id}]`);
-          await msgIs(page, 'ok');
-          const r2 = await srv.api('GET', `/api/memory/test/archive/${layer}?limit=100`);
-          assert(!r2.items.some((x) => String(x.id) === id), `${layer} row deleted`);
-        }
-      }
+      // the compressed layer holds the session summary the memory server wrote at settle time
+      await page.selectOption('[data-testid=archive-layer]', 'compressed');
+      await page.fill('[data-testid=archive-query]', 'friendly chat');
+      await page.click('[data-testid=archive-search]');
+      const sum = await until(async () => {
+        const ids = await page.$$eval('textarea[data-testid^=archive-text-]', (els) => els.filter((e) => e.value.includes('friendly chat')).map((e) => e.dataset.testid.slice('archive-text-'.length)));
+        return ids[0];
+      }, 'the session summary is found in the compressed layer');
+      await page.fill(`[data-testid=archive-text-${sum}]`, 'A friendly chat about cats and the sea.');
+      await clearMsg(page);
+      await page.click(`[data-testid=archive-save-${sum}]`);
+      await msgIs(page, 'ok');
+      const comp = await srv.api('GET', '/api/memory/test/archive/compressed?limit=100');
+      assert(comp.items.some((r) => String(r.id) === sum && r.text === 'A friendly chat about cats and the sea.'), 'summary edit stored');
+      await clearMsg(page);
+      await page.click(`[data-testid=archive-del-${sum}]`);
+      await msgIs(page, 'ok');
+      const comp2 = await srv.api('GET', '/api/memory/test/archive/compressed?limit=100');
+      assert(!comp2.items.some((r) => String(r.id) === sum), 'summary deleted');
       await shot(page, 'page-memory.png');
     }],
     ['saving memory in another tab ends the session of the main window', async ({ page, srv, ws }) => {

@@ -90,6 +90,10 @@ func TestDemoChat(t *testing.T) {
 	if r := llmtest.DemoChat(long); r.Text != llmtest.DemoLong {
 		t.Fatalf("long: %q", r.Text)
 	}
+	sum := llmtest.ChatRequest{Messages: []llmtest.ChatMessage{{Role: "user", Content: `返回JSON {"对话摘要": "..."}`}}}
+	if r := llmtest.DemoChat(sum); r.Text != `{"对话摘要": "`+llmtest.DemoSummary+`"}` {
+		t.Fatalf("summary: %q", r.Text)
+	}
 	hi := llmtest.ChatRequest{Messages: []llmtest.ChatMessage{{Role: "user", Content: "hi"}}}
 	if r := llmtest.DemoChat(hi); r.Text != llmtest.DemoGreeting || r.ChunkDelay == 0 {
 		t.Fatalf("greeting: %+v", r)
