@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +75,11 @@ type rig struct {
 
 const name = "小天"
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, false) }
+
+// newRigWith makes a rig; realPlayer leaves the local player to the
+// default (audio.NewPlayer on the ALSA default device).
+func newRigWith(t *testing.T, realPlayer bool) *rig {
 	t.Helper()
 	store, err := config.Open(t.TempDir(), nil)
 	if err != nil {
@@ -91,10 +96,14 @@ func newRig(t *testing.T) *rig {
 	r := &rig{t: t, player: &fakePlayer{}}
 	r.tts = ttstest.NewOpenAI(ttstest.Script{Chunks: 2, ChunkMillis: 10})
 	t.Cleanup(r.tts.Close)
-	r.ctl = desktopctl.New(desktopctl.Config{OpenPlayer: func(*slog.Logger) desktopctl.Player {
+	cfg := desktopctl.Config{OpenPlayer: func(*slog.Logger) desktopctl.Player {
 		r.opened++
 		return r.player
-	}})
+	}}
+	if realPlayer {
+		cfg = desktopctl.Config{Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	}
+	r.ctl = desktopctl.New(cfg)
 	r.hub = session.NewHub(session.Deps{
 		Characters: store.Characters,
 		Endpoint: func(role string) llm.RoleEndpoint {
