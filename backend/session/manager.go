@@ -57,11 +57,16 @@ type Manager struct {
 	failures         int
 	coolUntil        time.Time
 
-	memq   chan func(context.Context) // memory calls, run in order by memoryWorker
-	active atomic.Bool                // a session is running (any mode)
-	voice  atomic.Bool                // a realtime voice session is running
-	stop   chan struct{}              // closed by Hub.Close
-	done   chan struct{}
+	memq chan func(context.Context) // memory calls, run in order by memoryWorker
+	// Owned by the memory worker: turns whose sync failed, re-sent first
+	// with the next call so a memory server that was down or out of disk
+	// loses nothing, and whether the page has been told.
+	memRetry  []Turn
+	memFailed bool
+	active    atomic.Bool   // a session is running (any mode)
+	voice     atomic.Bool   // a realtime voice session is running
+	stop      chan struct{} // closed by Hub.Close
+	done      chan struct{}
 }
 
 func newManager(h *Hub, name string) *Manager {
@@ -313,27 +318,60 @@ func (m *Manager) syncTurns(settle bool) {
 	if mem == nil || (!settle && len(batch) == 0) {
 		return
 	}
-	name, log := m.name, m.h.log
-	m.memoryCall(func(ctx context.Context) {
+	call := func(ctx context.Context) {
+		turns := append(m.memRetry, batch...)
+		m.memRetry = nil
 		var err error
 		if settle {
-			err = mem.Settle(ctx, name, batch)
-		} else {
-			err = mem.Cache(ctx, name, batch)
+			err = mem.Settle(ctx, m.name, turns)
+		} else if len(turns) > 0 {
+			err = mem.Cache(ctx, m.name, turns)
 		}
-		if err != nil {
-			log.Warn("memory sync failed", "lanlan_name", name, "settle", settle, "err", err)
+		m.memorySynced(turns, err)
+	}
+	if !m.memoryCall(call) {
+		// The worker is far behind (memory hangs): keep the turns for the
+		// next sync rather than drop them.
+		m.unsynced = append(batch, m.unsynced...)
+	}
+}
+
+// maxMemoryRetry bounds the turns kept while memory keeps failing (about a
+// day of steady chat); the oldest go first beyond it.
+const maxMemoryRetry = 2000
+
+// memorySynced records the outcome of a sync on the memory worker: failed
+// turns are kept for the next call, and the page hears once when syncing
+// starts failing and once when it works again.
+func (m *Manager) memorySynced(turns []Turn, err error) {
+	if err == nil {
+		if m.memFailed {
+			m.memFailed = false
+			m.post(func() { m.status("MEMORY_SYNC_RESTORED", nil) })
 		}
-	})
+		return
+	}
+	if len(turns) > maxMemoryRetry {
+		turns = turns[len(turns)-maxMemoryRetry:]
+	}
+	m.memRetry = turns
+	m.log.Warn("memory sync failed; turns kept for the next sync", "turns", len(turns), "err", err)
+	if !m.memFailed {
+		m.memFailed = true
+		n, reason := len(turns), err.Error()
+		m.post(func() { m.status("MEMORY_SYNC_FAILED", map[string]any{"kept_turns": n, "error": reason}) })
+	}
 }
 
 // memoryCall queues fn for this character's memory worker, which runs the
 // calls one at a time in order (a cache is never overtaken by its settle).
-func (m *Manager) memoryCall(fn func(ctx context.Context)) {
+func (m *Manager) memoryCall(fn func(ctx context.Context)) bool {
 	select {
 	case m.memq <- fn:
+		return true
 	default:
-		m.log.Warn("memory queue full; a sync was dropped")
+		m.log.Warn("memory queue full; the turns wait for the next sync")
+		return false
 	}
 }
 

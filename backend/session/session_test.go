@@ -26,6 +26,7 @@ type fakeMemory struct {
 	mu      sync.Mutex
 	cached  [][]session.Turn
 	settled [][]session.Turn
+	fail    error // when set, Cache and Settle fail without storing
 }
 
 func (f *fakeMemory) NewDialog(ctx context.Context, name string) (string, error) {
@@ -34,12 +35,18 @@ func (f *fakeMemory) NewDialog(ctx context.Context, name string) (string, error)
 func (f *fakeMemory) Cache(ctx context.Context, name string, t []session.Turn) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
 	f.cached = append(f.cached, t)
 	return nil
 }
 func (f *fakeMemory) Settle(ctx context.Context, name string, t []session.Turn) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
 	f.settled = append(f.settled, t)
 	return nil
 }

@@ -1,0 +1,61 @@
+package session_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"neko/backend/llm/llmtest"
+)
+
+// While the memory server fails (down, disk full) the turns are kept and
+// the page is told once; when it works again every kept turn reaches it, in
+// order, and the page hears that too.
+func TestMemorySyncKeepsTurnsWhileMemoryFails(t *testing.T) {
+	r := newRig(t)
+	r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply {
+		return llmtest.ChatReply{Chunks: []string{"好的。"}}
+	})
+	r.mem.mu.Lock()
+	r.mem.fail = errors.New("memory: 507 disk_full")
+	r.mem.mu.Unlock()
+	status := func(code string) func(frame) bool {
+		return func(f frame) bool {
+			return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), code)
+		}
+	}
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.until(5*time.Second, typeIs("session_started"))
+	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第一句"})
+	c.until(10*time.Second, turnEnd)
+	got := c.until(10*time.Second, status("MEMORY_SYNC_FAILED"))
+	if !strings.Contains(describe(got), "disk_full") {
+		t.Fatalf("the status does not say why: %s", describe(got))
+	}
+	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第二句"})
+	more := c.until(10*time.Second, turnEnd)
+	r.mem.mu.Lock()
+	r.mem.fail = nil
+	r.mem.mu.Unlock()
+	if strings.Contains(describe(more), "MEMORY_SYNC_FAILED") {
+		t.Fatalf("told twice: %s", describe(more))
+	}
+	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第三句"})
+	c.until(10*time.Second, status("MEMORY_SYNC_RESTORED"))
+	r.mem.mu.Lock()
+	defer r.mem.mu.Unlock()
+	if len(r.mem.cached) != 1 {
+		t.Fatalf("cache calls that stored: %d", len(r.mem.cached))
+	}
+	var users []string
+	for _, turn := range r.mem.cached[0] {
+		if turn.Role == "user" {
+			users = append(users, turn.Text)
+		}
+	}
+	if strings.Join(users, ",") != "第一句,第二句,第三句" {
+		t.Fatalf("kept turns: %v (all %d)", users, len(r.mem.cached[0]))
+	}
+}
