@@ -107,6 +107,9 @@ func diskFullError(t *testing.T, what string, code int, body []byte) {
 	if msg := strings.ToLower(e.Error); !strings.Contains(msg, "disk") || !(strings.Contains(msg, "space") || strings.Contains(msg, "full")) {
 		t.Fatalf("%s: the error does not name the problem: %d %s", what, code, body)
 	}
+	if code != http.StatusInsufficientStorage || e.Code != "disk_full" {
+		t.Fatalf("%s: want 507 disk_full, got %d %q", what, code, e.Code)
+	}
 	t.Logf("%s on a full disk: %d %s", what, code, body)
 }
 

@@ -1,13 +1,10 @@
 package mainserver
 
 import (
-	"errors"
 	"net/http"
 	"os"
 	"strings"
 )
-
-var errorsAs = errors.As
 
 // userLanguage is the short language code: the OS locale (the original asks
 // Steam first; without Steam the OS decides), else the browser's.

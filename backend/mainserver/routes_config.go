@@ -3,11 +3,13 @@ package mainserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"neko/backend/config"
@@ -71,16 +73,21 @@ func (s *Server) configRoutes() {
 	m.HandleFunc("POST /api/config/set_proxy_mode", s.setProxyMode)
 }
 
-// reply writes ok, or the error as a 400 (validation) / 500 (I/O).
+// reply writes ok, or the error as a 400 (validation), 507 (disk full) or
+// 500 (other I/O).
 func (s *Server) reply(w http.ResponseWriter, err error, ok any) {
 	if err != nil {
-		status := http.StatusBadRequest
+		status, code := http.StatusBadRequest, "invalid"
 		var pe *os.PathError
-		if errorsAs(err, &pe) {
-			status = http.StatusInternalServerError
+		switch {
+		case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+			status, code = http.StatusInsufficientStorage, "disk_full"
+			s.log.Error("config write failed", "err", err)
+		case errors.As(err, &pe):
+			status, code = http.StatusInternalServerError, "write_failed"
 			s.log.Error("config write failed", "err", err)
 		}
-		httpjson.Error(w, status, "invalid", err.Error())
+		httpjson.Error(w, status, code, err.Error())
 		return
 	}
 	httpjson.Write(w, 200, ok)
