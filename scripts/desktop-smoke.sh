@@ -142,6 +142,10 @@ check_shutdown d
 # Run C: pet mode with click-through (Linux: only the drag handle takes
 # clicks), the tray item turns it off; SIGTERM quits cleanly.
 printf '{"mode":"pet","click_through":true}' >"$work/data/config/desktop.json"
+# A window below the pet records the clicks that pass through it.
+xev -geometry 1280x800+0+0 -event button >"$work/below.log" 2>&1 &
+below=$!
+poll "xdotool search --name 'Event Tester' >/dev/null 2>&1" || { echo "smoke: xev did not start"; exit 1; }
 start_app c --main-port 0 --memory-port 0 --agent-port 0 --zmq-session-port 0 --zmq-agent-port 0 --zmq-analyze-port 0
 pid=$(cat "$work/c.pid")
 poll "grep -q 'msg=\"window ready\".*click_through=true' '$work/c.err'" || { echo "smoke: pet window not ready"; cat "$work/c.err"; exit 1; }
@@ -149,9 +153,19 @@ wid=$(xdotool search --onlyvisible --name 'N.E.K.O' | head -1)
 [ -n "$wid" ] || { echo "smoke: no visible pet window"; exit 1; }
 poll "build/bin/xshot -input-of $wid -max-input-area 4000 >'$work/shape.log' 2>&1" || { cat "$work/shape.log"; echo "smoke: click-through left the window clickable"; exit 1; }
 tail -1 "$work/shape.log"
+eval "$(xdotool getwindowgeometry --shell "$wid")"
+click_at() { xdotool mousemove "$((X + WIDTH / 2))" "$((Y + HEIGHT / 2))" click 1; }
+click_at
+poll "grep -q ButtonPress '$work/below.log'" || { echo "smoke: a click on the click-through pet did not reach the window below"; exit 1; }
+echo "smoke: a click on the pet reached the window below"
 build/bin/traycheck -pid "$pid" -checked "Click-through" -click "Click-through" >/dev/null
 poll "build/bin/xshot -input-of $wid -min-input-area 100000 >'$work/shape.log' 2>&1" || { cat "$work/shape.log"; echo "smoke: turning click-through off did not restore input"; exit 1; }
 tail -1 "$work/shape.log"
+presses=$(grep -c ButtonPress "$work/below.log")
+click_at
+sleep 0.3
+[ "$(grep -c ButtonPress "$work/below.log")" = "$presses" ] || { echo "smoke: with click-through off a click still went through"; exit 1; }
+kill "$below" 2>/dev/null || true
 echo "smoke: pet click-through: only the drag handle takes clicks, and the tray turns it off"
 kill -TERM "$pid"
 wait_exit "$pid" 100 || { echo "smoke: neko did not exit within 10 s of SIGTERM"; kill -9 "$pid"; cat "$work/c.err"; exit 1; }
