@@ -35,7 +35,7 @@ func TestRuntimeStatsCountsGoroutines(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if got := strings.Join(keys, ","); got != "goroutines,heap_alloc,heap_sys,num_cgo_call,num_gc,sys" {
+	if got := strings.Join(keys, ","); got != "goroutines,heap_alloc,heap_released,heap_sys,num_cgo_call,num_gc,sys" {
 		t.Fatalf("fields %s", got)
 	}
 	if before["goroutines"].(float64) < 1 || before["heap_alloc"].(float64) <= 0 ||

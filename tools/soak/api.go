@@ -133,14 +133,19 @@ func (a *API) Configure(ctx context.Context, s Setup) error {
 	}
 }
 
+// RuntimeStats is the answer of GET /api/debug/runtime.
+type RuntimeStats struct {
+	Goroutines   int    `json:"goroutines"`
+	HeapAlloc    uint64 `json:"heap_alloc"`
+	Sys          uint64 `json:"sys"`
+	HeapReleased uint64 `json:"heap_released"`
+}
+
 // Runtime reads GET /api/debug/runtime.
-func (a *API) Runtime(ctx context.Context) (goroutines int, heapAlloc uint64, err error) {
-	var out struct {
-		Goroutines int    `json:"goroutines"`
-		HeapAlloc  uint64 `json:"heap_alloc"`
-	}
-	err = a.Do(ctx, "GET", "/api/debug/runtime", nil, &out)
-	return out.Goroutines, out.HeapAlloc, err
+func (a *API) Runtime(ctx context.Context) (RuntimeStats, error) {
+	var out RuntimeStats
+	err := a.Do(ctx, "GET", "/api/debug/runtime", nil, &out)
+	return out, err
 }
 
 // Memory is a client of the memory server's own API (port 48912), which

@@ -247,7 +247,8 @@ loop:
 		"      %d analyses (%d tasks), %d plans, %d result summaries\n",
 		prov.Replies.Load(), prov.PromptsWithMemory.Load(), prov.Callbacks.Load(), prov.Summaries.Load(), prov.Reviews.Load(),
 		prov.Analyses.Load(), prov.Tasks.Load(), prov.Plans.Load(), prov.Results.Load())
-	fmt.Fprintf(out, "samples: %s; neko log: %s\n", o.csv, o.logPath)
+	fmt.Fprintf(out, "neko log: %d warnings, %d errors, %d ZeroMQ bridge reconnects (main side); %s\nsamples: %s\n",
+		n.Warnings.Load(), n.Errors.Load(), n.BridgeReconnects.Load(), o.logPath, o.csv)
 
 	v := Judge(samples, o.duration, c.Errors(), DefaultLimits())
 	switch {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -26,6 +27,10 @@ type Neko struct {
 	exited  chan struct{}
 	logDone chan struct{} // its output has been copied
 	waitErr error
+
+	// Counted in its log: warnings, errors, and ZeroMQ bridge reconnects
+	// (a lost heartbeat makes both sides recreate their sockets).
+	Warnings, Errors, BridgeReconnects atomic.Int64
 }
 
 // FreePorts returns n loopback TCP ports that were free a moment ago
@@ -77,6 +82,7 @@ func StartNeko(ctx context.Context, bin, data string, logw io.Writer) (*Neko, er
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(logw, line)
+			n.count(line)
 			if strings.Contains(line, "neko is ready") {
 				once.Do(func() { close(ready) })
 			}
@@ -131,5 +137,17 @@ func (n *Neko) Stop() (clean bool, err error) {
 		_ = n.cmd.Process.Kill()
 		<-n.exited
 		return false, errors.New("neko did not stop within 20 s of SIGTERM; killed")
+	}
+}
+
+func (n *Neko) count(line string) {
+	switch {
+	case strings.Contains(line, "level=ERROR"):
+		n.Errors.Add(1)
+	case strings.Contains(line, "level=WARN"):
+		n.Warnings.Add(1)
+		if strings.Contains(line, "component=bridge.main") && strings.Contains(line, "recreating sockets") {
+			n.BridgeReconnects.Add(1)
+		}
 	}
 }

@@ -18,7 +18,7 @@ type Report struct {
 	path string
 }
 
-var columns = []string{"elapsed_s", "turns", "errors", "rss_mib", "goroutines", "open_files", "threads", "heap_mib"}
+var columns = []string{"elapsed_s", "turns", "errors", "rss_mib", "goroutines", "open_files", "threads", "heap_mib", "go_held_mib", "rss_anon_mib", "rss_file_mib"}
 
 // NewReport writes the table header to out and creates the CSV at path
 // ("" = no CSV).
@@ -38,7 +38,8 @@ func NewReport(out io.Writer, path string) (*Report, error) {
 			return nil, err
 		}
 	}
-	fmt.Fprintf(out, "%8s %7s %6s %8s %10s %10s %7s %8s\n", "elapsed", "turns", "errors", "RSS MiB", "goroutines", "open files", "threads", "heap MiB")
+	fmt.Fprintf(out, "%8s %7s %6s %8s %9s %10s %10s %7s %8s %8s\n", "elapsed", "turns", "errors", "RSS MiB", "anon MiB",
+		"goroutines", "open files", "threads", "heap MiB", "Go MiB")
 	return r, nil
 }
 
@@ -46,14 +47,17 @@ func NewReport(out io.Writer, path string) (*Report, error) {
 func (r *Report) Add(s Sample) error {
 	rss := float64(s.RSSKiB) / 1024
 	heap := float64(s.HeapAlloc) / (1 << 20)
-	fmt.Fprintf(r.out, "%8s %7d %6d %8.1f %10d %10d %7d %8.1f\n", round(s.Elapsed), s.Turns, s.Errors, rss,
-		s.Goroutines, s.OpenFiles, s.Threads, heap)
+	held := float64(s.GoHeld) / (1 << 20)
+	fmt.Fprintf(r.out, "%8s %7d %6d %8.1f %9.1f %10d %10d %7d %8.1f %8.1f\n", round(s.Elapsed), s.Turns, s.Errors, rss,
+		float64(s.AnonKiB)/1024, s.Goroutines, s.OpenFiles, s.Threads, heap, held)
 	if r.csv == nil {
 		return nil
 	}
 	_ = r.csv.Write([]string{strconv.FormatFloat(s.Elapsed.Seconds(), 'f', 1, 64), strconv.FormatInt(s.Turns, 10),
 		strconv.FormatInt(s.Errors, 10), strconv.FormatFloat(rss, 'f', 2, 64), strconv.Itoa(s.Goroutines),
-		strconv.Itoa(s.OpenFiles), strconv.Itoa(s.Threads), strconv.FormatFloat(heap, 'f', 2, 64)})
+		strconv.Itoa(s.OpenFiles), strconv.Itoa(s.Threads), strconv.FormatFloat(heap, 'f', 2, 64),
+		strconv.FormatFloat(held, 'f', 2, 64), strconv.FormatFloat(float64(s.AnonKiB)/1024, 'f', 2, 64),
+		strconv.FormatFloat(float64(s.FileKiB)/1024, 'f', 2, 64)})
 	r.csv.Flush()
 	return r.csv.Error()
 }

@@ -9,12 +9,12 @@ import (
 	"strings"
 )
 
-// procStats reads VmRSS and Threads from /proc/pid/status and counts the
-// entries of /proc/pid/fd.
-func procStats(pid int) (rssKiB int64, threads, files int, err error) {
+// procStats reads VmRSS (with its RssAnon and RssFile parts) and Threads
+// from /proc/pid/status and counts the entries of /proc/pid/fd.
+func procStats(pid int) (s Sample, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("read process status: %w", err)
+		return s, fmt.Errorf("read process status: %w", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -29,22 +29,27 @@ func procStats(pid int) (rssKiB int64, threads, files int, err error) {
 		}
 		switch k {
 		case "VmRSS":
-			rssKiB, _ = strconv.ParseInt(fields[0], 10, 64)
+			s.RSSKiB, _ = strconv.ParseInt(fields[0], 10, 64)
+		case "RssAnon":
+			s.AnonKiB, _ = strconv.ParseInt(fields[0], 10, 64)
+		case "RssFile":
+			s.FileKiB, _ = strconv.ParseInt(fields[0], 10, 64)
 		case "Threads":
-			threads, _ = strconv.Atoi(fields[0])
+			s.Threads, _ = strconv.Atoi(fields[0])
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, 0, 0, fmt.Errorf("read process status: %w", err)
+		return s, fmt.Errorf("read process status: %w", err)
 	}
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("list open files: %w", err)
+		return s, fmt.Errorf("list open files: %w", err)
 	}
-	if rssKiB == 0 || threads == 0 {
-		return 0, 0, 0, fmt.Errorf("process %d status has no VmRSS/Threads", pid)
+	if s.RSSKiB == 0 || s.Threads == 0 {
+		return s, fmt.Errorf("process %d status has no VmRSS/Threads", pid)
 	}
-	return rssKiB, threads, len(ents), nil
+	s.OpenFiles = len(ents)
+	return s, nil
 }
 
 // Sampler takes one Sample of the neko process.
@@ -55,13 +60,14 @@ type Sampler struct {
 
 // Take reads /proc and GET /api/debug/runtime.
 func (s *Sampler) Take(ctx context.Context) (Sample, error) {
-	rss, threads, files, err := procStats(s.Pid)
+	out, err := procStats(s.Pid)
 	if err != nil {
 		return Sample{}, err
 	}
-	g, heap, err := s.API.Runtime(ctx)
+	rt, err := s.API.Runtime(ctx)
 	if err != nil {
 		return Sample{}, fmt.Errorf("runtime stats: %w", err)
 	}
-	return Sample{RSSKiB: rss, Threads: threads, OpenFiles: files, Goroutines: g, HeapAlloc: heap}, nil
+	out.Goroutines, out.HeapAlloc, out.GoHeld = rt.Goroutines, rt.HeapAlloc, rt.Sys-min(rt.HeapReleased, rt.Sys)
+	return out, nil
 }

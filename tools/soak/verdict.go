@@ -14,10 +14,13 @@ type Sample struct {
 	Turns      int64 // turns finished so far
 	Errors     int64 // failures so far (turns, agent tasks, recalls, samples)
 	RSSKiB     int64 // VmRSS
+	AnonKiB    int64 // RssAnon: heap, stacks, private mappings
+	FileKiB    int64 // RssFile: mapped files, mostly the executable's own pages
 	Goroutines int   // from GET /api/debug/runtime
 	HeapAlloc  uint64
-	OpenFiles  int // entries of /proc/pid/fd
-	Threads    int // Threads: of /proc/pid/status
+	GoHeld     uint64 // bytes the Go runtime holds (Sys − HeapReleased); RSS beyond it is SQLite's and the kernel's
+	OpenFiles  int    // entries of /proc/pid/fd
+	Threads    int    // Threads: of /proc/pid/status
 }
 
 // Limits are the pass marks of the verdict.
@@ -117,8 +120,17 @@ func Judge(samples []Sample, duration time.Duration, failed int64, lim Limits) V
 	growth := (m1 - m0) / m0
 	v.Lines = append(v.Lines, fmt.Sprintf("RSS median %.1f → %.1f MiB: %+.2f %% (limit %+.0f %%)",
 		m0/1024, m1/1024, 100*growth, 100*lim.MaxRSSGrowth))
+	// The split tells a leak (anonymous memory) from the kernel paging in
+	// more of the executable as new code paths run (file-backed, reclaimable).
+	a0 := median(first, func(s Sample) float64 { return float64(s.AnonKiB) })
+	a1 := median(last, func(s Sample) float64 { return float64(s.AnonKiB) })
+	f0 := median(first, func(s Sample) float64 { return float64(s.FileKiB) })
+	f1 := median(last, func(s Sample) float64 { return float64(s.FileKiB) })
+	v.Lines = append(v.Lines, fmt.Sprintf("  of which anonymous %.1f → %.1f MiB, file-backed %.1f → %.1f MiB",
+		a0/1024, a1/1024, f0/1024, f1/1024))
 	if m0 <= 0 || growth >= lim.MaxRSSGrowth {
-		fail("RSS grew %.2f %% (limit %.0f %%)", 100*growth, 100*lim.MaxRSSGrowth)
+		fail("RSS grew %.2f %% (limit %.0f %%): anonymous memory %+.1f MiB, file-backed pages %+.1f MiB",
+			100*growth, 100*lim.MaxRSSGrowth, (a1-a0)/1024, (f1-f0)/1024)
 	}
 	flat := func(name string, get func(Sample) float64, abs, frac float64) {
 		base := maxOf(first, get)
