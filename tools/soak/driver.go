@@ -42,6 +42,9 @@ type Driver struct {
 	C     *Counters
 	Log   *slog.Logger
 	Think time.Duration // mean pause between turns
+	// BridgeReconnects, when set, counts the ZeroMQ bridge's reconnects so
+	// far; a lost task names the reconnects that happened while it ran.
+	BridgeReconnects func() int64
 
 	rng   *rand.Rand
 	seq   int
@@ -194,7 +197,16 @@ func (d *Driver) agentTurn(ctx context.Context, s *socket) error {
 	id := d.nextID()
 	w := d.word()
 	d.C.Tasks.Add(1)
+	var before int64
+	if d.BridgeReconnects != nil {
+		before = d.BridgeReconnects()
+	}
 	ok, err := d.exchange(ctx, s, id, "please echo "+w+" with your tool ["+id+"]", "Echo: "+w)
+	if err != nil && d.BridgeReconnects != nil {
+		if n := d.BridgeReconnects() - before; n > 0 {
+			err = fmt.Errorf("%w (the ZeroMQ bridge reconnected %d times meanwhile)", err, n)
+		}
+	}
 	switch {
 	case ok:
 		d.C.TasksOK.Add(1)

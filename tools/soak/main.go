@@ -174,7 +174,8 @@ func run(ctx context.Context, o options, out io.Writer) int {
 	stopLoad := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, name := range names {
-		d := &Driver{Name: name, Tag: string(rune('a' + i)), API: api, Mem: mem, C: &c, Log: log, Think: o.think}
+		d := &Driver{Name: name, Tag: string(rune('a' + i)), API: api, Mem: mem, C: &c, Log: log, Think: o.think,
+			BridgeReconnects: n.BridgeReconnects.Load}
 		wg.Add(1)
 		go func() { defer wg.Done(); d.Run(ctx, stopLoad) }()
 	}
