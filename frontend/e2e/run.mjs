@@ -202,6 +202,18 @@ const tests = [
     assert(dims[0] <= 1280 && dims[1] <= 720, `image capped at 1280x720 (${dims})`);
     await page.waitForFunction((g) => [...document.querySelectorAll('[data-testid=ai-bubble]')].some((b) => b.textContent === g), GREETING, { timeout: 20000 });
   }],
+  ['the agent task HUD follows task and status updates (fed in the page: a real agent task needs a desktop)', async ({ page, srv }) => {
+    await home(page, srv);
+    const feed = (m) => page.evaluate((x) => window.__neko.socket.handle(JSON.stringify(x)), m);
+    await feed({ type: 'agent_task_update', task: { id: 't9', status: 'running', type: 'computer_use', params: { instruction: 'open notes' }, step: 1, step_total: 3 } });
+    await page.waitForSelector('[data-testid=task-hud]:not([hidden])', { timeout: 5000 });
+    const text = await page.textContent('[data-testid=task-hud]');
+    assert(text.includes('open notes') && text.includes('1/3'), `HUD text (${text})`);
+    await page.screenshot({ path: join(artifacts, 'task-hud.png') });
+    // a status snapshot without the task removes it
+    await feed({ type: 'agent_status_update', snapshot: { active_tasks: [] } });
+    await page.waitForSelector('[data-testid=task-hud][hidden]', { state: 'attached', timeout: 5000 });
+  }],
   ['zoom and drag are saved to preferences and restored', async ({ page, srv }) => {
     await home(page, srv, '/vrmchan');
     const box = await page.locator('[data-testid=stage]').boundingBox();

@@ -170,6 +170,7 @@ export function settingsTests({ artifacts, home }) {
       await page.selectOption('[data-testid=archive-character]', 'test');
       await page.fill('[data-testid=archive-query]', 'cats sea');
       await page.click('[data-testid=archive-search]');
+      await page.waitForSelector('[data-testid=archive-list][data-shown="original:cats sea"]');
       const hit = await until(async () => {
         const ids = await page.$$eval('textarea[data-testid^=archive-text-]', (els) => els.filter((e) => e.value.includes('I like cats and the sea')).map((e) => e.dataset.testid.slice('archive-text-'.length)));
         return ids[0];
@@ -179,7 +180,7 @@ export function settingsTests({ artifacts, home }) {
       await page.click(`[data-testid=archive-save-${hit}]`);
       await msgIs(page, 'ok');
       const orig = await srv.api('GET', '/api/memory/test/archive/original?limit=100');
-      assert(orig.items.some((r) => String(r.id) === hit && r.text === 'I like cats, the sea and the wind'), 'archive edit stored');
+      assert(orig.items.some((r) => String(r.id) === hit && r.text === 'I like cats, the sea and the wind'), `archive edit stored (${hit}: ${JSON.stringify(orig.items).slice(0, 2000)})`);
       await clearMsg(page);
       await page.click(`[data-testid=archive-del-${hit}]`);
       await msgIs(page, 'ok');
@@ -189,6 +190,7 @@ export function settingsTests({ artifacts, home }) {
       await page.selectOption('[data-testid=archive-layer]', 'compressed');
       await page.fill('[data-testid=archive-query]', 'friendly chat');
       await page.click('[data-testid=archive-search]');
+      await page.waitForSelector('[data-testid=archive-list][data-shown="compressed:friendly chat"]');
       const sum = await until(async () => {
         const ids = await page.$$eval('textarea[data-testid^=archive-text-]', (els) => els.filter((e) => e.value.includes('friendly chat')).map((e) => e.dataset.testid.slice('archive-text-'.length)));
         return ids[0];
@@ -198,7 +200,7 @@ export function settingsTests({ artifacts, home }) {
       await page.click(`[data-testid=archive-save-${sum}]`);
       await msgIs(page, 'ok');
       const comp = await srv.api('GET', '/api/memory/test/archive/compressed?limit=100');
-      assert(comp.items.some((r) => String(r.id) === sum && r.text === 'A friendly chat about cats and the sea.'), 'summary edit stored');
+      assert(comp.items.some((r) => String(r.id) === sum && r.text === 'A friendly chat about cats and the sea.'), `summary edit stored (${sum}: ${JSON.stringify(comp.items)})`);
       await clearMsg(page);
       await page.click(`[data-testid=archive-del-${sum}]`);
       await msgIs(page, 'ok');

@@ -34,7 +34,9 @@ export async function archiveCard(api: Api, i18n: I18n, msg: HTMLElement, names:
   const list = h('div', { 'data-testid': 'archive-list' });
   const base = () => `/api/memory/${enc(who.value)}/archive/${enc(layer.value)}`;
 
+  let loads = 0;
   const load = async () => {
+    const seq = ++loads; // a slower earlier load must not replace a newer list
     if (!who.value) {
       list.replaceChildren(h('p', {}, t('memory.none')));
       return;
@@ -42,11 +44,13 @@ export async function archiveCard(api: Api, i18n: I18n, msg: HTMLElement, names:
     try {
       const q = query.value.trim();
       const r = await api.get<{ items?: ArchiveItem[]; total?: number }>(`${base()}?limit=100${q ? `&q=${enc(q)}` : ''}`);
+      if (seq !== loads) return;
       const items = r.items ?? [];
+      list.dataset.shown = `${layer.value}:${q}`; // what the list shows (tests wait for it)
       list.replaceChildren(h('p', { class: 'msg' }, i18n.t('memory.count', { n: items.length, total: r.total ?? items.length })),
         ...items.map((it) => row(it)));
     } catch (err) {
-      list.replaceChildren(h('p', { class: 'msg error' }, errorText(i18n, err)));
+      if (seq === loads) list.replaceChildren(h('p', { class: 'msg error' }, errorText(i18n, err)));
     }
   };
 
