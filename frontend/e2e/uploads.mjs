@@ -94,6 +94,55 @@ export function uploadTests({ artifacts }) {
         rmSync(dir, { recursive: true, force: true });
       }
     }],
+    ['a persistent (常驻) expression is applied at load and stays on through emotion changes', async ({ page, srv }) => {
+      page.on('dialog', (d) => d.accept());
+      const dir = mkdtempSync(join(tmpdir(), 'neko-upl-'));
+      try {
+        // a copy of haru with two expressions: tears (to be persistent) and a smile that clears them
+        const folder = join(dir, 'tearharu');
+        cpSync(join(publicDir, 'live2d', 'haru_greeter'), folder, { recursive: true });
+        const mj = join(folder, 'haru_greeter_t03.model3.json');
+        const model = JSON.parse(readFileSync(mj, 'utf8'));
+        model.FileReferences.Expressions = [{ Name: 'tear', File: 'exp/tear.exp3.json' }, { Name: 'smile', File: 'exp/smile.exp3.json' }];
+        writeFileSync(mj, JSON.stringify(model));
+        mkdirSync(join(folder, 'exp'));
+        writeFileSync(join(folder, 'exp', 'tear.exp3.json'), JSON.stringify({ Type: 'Live2D Expression', Parameters: [{ Id: 'ParamTear', Value: 1, Blend: 'Overwrite' }] }));
+        writeFileSync(join(folder, 'exp', 'smile.exp3.json'), JSON.stringify({ Type: 'Live2D Expression', FadeInTime: 0.1,
+          Parameters: [{ Id: 'ParamEyeLSmile', Value: 1, Blend: 'Overwrite' }, { Id: 'ParamTear', Value: 0, Blend: 'Overwrite' }] }));
+        await open(page, srv, '/model_manager');
+        await clearMsg(page);
+        await page.setInputFiles('[data-testid=live2d-input]', folder);
+        await msgIs(page, 'ok');
+        await open(page, srv, '/live2d_emotion_manager?model=tearharu');
+        await page.waitForSelector('[data-testid="exp-常驻"]');
+        await page.fill('[data-testid="exp-常驻"]', 'exp/tear.exp3.json');
+        await page.fill('[data-testid=exp-happy]', 'exp/smile.exp3.json');
+        await clearMsg(page);
+        await page.click('[data-testid=save]');
+        await msgIs(page, 'ok');
+        await srv.api('POST', '/api/characters/catgirl', { 档案名: 'tearcat' });
+        await srv.api('PUT', '/api/characters/catgirl/l2d/tearcat', { model_type: 'live2d', live2d: 'tearharu/haru_greeter_t03.model3.json' });
+        await page.goto(`${srv.url}/tearcat`);
+        await page.waitForFunction(() => document.querySelector('[data-testid=stage]')?.dataset.avatar === 'live2d', null, { timeout: 30000 });
+        // parameters are read inside a frame, after the model applied everything (the model restores
+        // its saved parameters after each frame)
+        const param = (id) => page.evaluate((x) => new Promise((ok) => {
+          const im = window.__neko.stage.current.model.internalModel;
+          im.once('beforeModelUpdate', () => ok(im.coreModel.getParameterValueById(x)));
+        }), id);
+        assert(await page.evaluate(() => window.__neko.stage.current.persistentCount) === 1, 'persistent expression loaded');
+        await until(async () => (await param('ParamTear')) === 1, 'tears on at load');
+        await page.evaluate(() => window.__neko.stage.current.setEmotion('happy'));
+        await until(async () => (await param('ParamEyeLSmile')) > 0.9, 'the happy expression plays');
+        await sleep(300);
+        assert(await param('ParamTear') === 1, 'tears stay on through the emotion change');
+        await page.screenshot({ path: join(artifacts, 'live2d-persistent.png') });
+        await srv.api('DELETE', '/api/characters/catgirl/tearcat');
+        await srv.api('DELETE', '/api/live2d/model/tearharu');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }],
     ['model manager uploads a VRM with progress, previews it, deletes it', async ({ page, srv }) => {
       page.on('dialog', (d) => d.accept());
       const dir = mkdtempSync(join(tmpdir(), 'neko-upl-'));
