@@ -353,6 +353,10 @@ func (h *Hub) AgentEvent(d bridge.Delivery, ev bridge.Event) {
 // Close ends every session, settles memory, and waits for background work.
 func (h *Hub) Close() {
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return // closed already: a second Close is a no-op
+	}
 	h.closed = true
 	ms := make([]*Manager, 0, len(h.managers))
 	for _, m := range h.managers {

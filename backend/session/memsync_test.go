@@ -59,3 +59,13 @@ func TestMemorySyncKeepsTurnsWhileMemoryFails(t *testing.T) {
 		t.Fatalf("kept turns: %v (all %d)", users, len(r.mem.cached[0]))
 	}
 }
+
+// Closing the hub twice (a shutdown path that runs twice) is harmless.
+func TestHubCloseTwice(t *testing.T) {
+	r := newRig(t)
+	c := r.dial("小天")
+	c.send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.until(5*time.Second, typeIs("session_started"))
+	r.hub.Close()
+	r.hub.Close() // and once more by the rig's cleanup
+}
