@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -147,17 +148,26 @@ func TestLive2DListUploadMappingDelete(t *testing.T) {
 
 func TestVRMUploadAndMapping(t *testing.T) {
 	e := newEnv(t)
-	vrm := append([]byte("glTF\x02\x00\x00\x00\x10\x00\x00\x00"), make([]byte, 1000)...)
+	vrm := testGLB(`{"asset":{"version":"2.0"},"extensionsUsed":["VRMC_vrm"]}`, 1000)
 	if code, out := e.upload("/api/model/vrm/upload", "file", map[string][]byte{"aria.vrm": vrm}); code != 200 || out["url"] != "/user_vrm/aria.vrm" {
 		t.Fatalf("upload: %d %v", code, out)
 	}
-	if code, _ := e.upload("/api/model/vrm/upload", "file", map[string][]byte{"fake.vrm": []byte("PK\x03\x04 not a vrm at all")}); code != 400 {
-		t.Fatal("fake vrm accepted")
+	for name, bad := range map[string][]byte{
+		"fake.vrm":      []byte("PK\x03\x04 not a vrm at all"),
+		"header.vrm":    append([]byte("glTF\x02\x00\x00\x00\x10\x00\x00\x00"), make([]byte, 1000)...),
+		"truncated.vrm": vrm[:len(vrm)-10],
+		"longer.vrm":    append(append([]byte{}, vrm...), 0, 0, 0, 0),
+		"plain.vrm":     testGLB(`{"asset":{"version":"2.0"}}`, 100),
+		"badjson.vrm":   testGLB(`{"asset": nope}`, 100),
+	} {
+		if code, out := e.upload("/api/model/vrm/upload", "file", map[string][]byte{name: bad}); code != 400 || out["code"] != "invalid_model" {
+			t.Fatalf("%s accepted or wrong answer: %d %v", name, code, out)
+		}
 	}
 	if code, _ := e.upload("/api/model/vrm/upload", "file", map[string][]byte{"x.exe": vrm}); code != 400 {
 		t.Fatal("wrong extension accepted")
 	}
-	big := append(append([]byte{}, vrm[:12]...), make([]byte, 2<<20)...)
+	big := testGLB(`{"asset":{"version":"2.0"},"extensionsUsed":["VRM"]}`, 2<<20)
 	if code, _ := e.upload("/api/model/vrm/upload", "file", map[string][]byte{"big.vrm": big}); code != 413 {
 		t.Fatalf("oversize upload: %d", code)
 	}
@@ -185,3 +195,23 @@ func TestVRMUploadAndMapping(t *testing.T) {
 }
 
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// testGLB builds a binary glTF: the JSON chunk (space-padded to 4 bytes)
+// and a BIN chunk of bin zero bytes.
+func testGLB(doc string, bin int) []byte {
+	for len(doc)%4 != 0 {
+		doc += " "
+	}
+	bin = (bin + 3) &^ 3
+	total := 12 + 8 + len(doc) + 8 + bin
+	b := make([]byte, 0, total)
+	b = append(b, "glTF"...)
+	b = binary.LittleEndian.AppendUint32(b, 2)
+	b = binary.LittleEndian.AppendUint32(b, uint32(total))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(doc)))
+	b = append(b, "JSON"...)
+	b = append(b, doc...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(bin))
+	b = append(b, "BIN\x00"...)
+	return append(b, make([]byte, bin)...)
+}

@@ -108,8 +108,9 @@ func (h *Handler) vrmFiles(ext, staticDir, userDir, userURL string) []VRMFile {
 }
 
 // uploadVRM streams one .vrm/.vrma (multipart "file", ≤ MaxUpload) into
-// dir; the file must be a binary glTF 2 (its header is checked) and appears
-// only when complete.
+// dir; the file must be a well-formed binary glTF 2 using the VRM (or VRMA)
+// extension (header, JSON chunk and length are checked as it streams) and
+// appears only when complete.
 func (h *Handler) uploadVRM(w http.ResponseWriter, r *http.Request, ext, dir, urlPrefix string) {
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -149,7 +150,15 @@ func (h *Handler) uploadVRM(w http.ResponseWriter, r *http.Request, ext, dir, ur
 			httpjson.Error(w, 409, "exists", "a file named "+name+" already exists; delete it first")
 			return
 		}
-		size, err := guard.SaveStream(dir, name, io.MultiReader(strings.NewReader(string(head)), part), h.cfg.MaxUpload)
+		want := []string{"VRM", "VRMC_vrm"}
+		if ext == ".vrma" {
+			want = []string{"VRMC_vrm_animation"}
+		}
+		size, err := guard.SaveStream(dir, name, newGLBCheck(io.MultiReader(strings.NewReader(string(head)), part), want...), h.cfg.MaxUpload)
+		if errors.Is(err, errBrokenGLB) {
+			httpjson.Error(w, 400, "invalid_model", name+": "+strings.TrimPrefix(err.Error(), "write upload: "))
+			return
+		}
 		if err != nil {
 			status := guard.BodyErrorStatus(err)
 			if errors.Is(err, guard.ErrTooLarge) {

@@ -208,6 +208,15 @@ export function uploadTests({ artifacts }) {
         const m = await tryFile('live2d-input', join(dir, 'badjson'));
         assert(/^Upload failed: The server refused the model/.test(m), `server refusal translated (${m})`);
         assert(await page.evaluate(() => document.querySelector('[data-testid=progress]').value) === 0, 'progress bar reset');
+        // a VRM whose header is right (the page's check passes) but whose body is not glTF: the server
+        // checks the stream and discards it
+        const fake = Buffer.alloc(4096);
+        fake.write('glTF', 0);
+        fake.writeUInt32LE(2, 4);
+        fake.writeUInt32LE(fake.length, 8);
+        writeFileSync(join(dir, 'hollow.vrm'), fake);
+        const hv = await tryFile('vrm-input', join(dir, 'hollow.vrm'));
+        assert(/^Upload failed: The server refused the model/.test(hv), `server refusal of a hollow VRM (${hv})`);
         // the same messages in Japanese
         await page.setExtraHTTPHeaders({ 'Accept-Language': 'ja' });
         await open(page, srv, '/model_manager');
