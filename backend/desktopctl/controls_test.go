@@ -418,3 +418,39 @@ func TestVoiceOnlyPlaysLocally(t *testing.T) {
 		t.Fatalf("player opened %d times", r.opened)
 	}
 }
+
+// Speech that does not come from TTS (a realtime model's own audio) is
+// silenced by the fan-out: neither the page nor the local player gets it.
+func TestMutedVoiceSilencesModelAudio(t *testing.T) {
+	r := newRig(t)
+	c := r.dial()
+	r.set(desktopctl.State{VoiceOnly: true, VoiceMuted: true})
+	c.until(5*time.Second, typeIs(desktopctl.MessageType))
+	pcm := make([]int16, 960)
+	for i := range pcm {
+		pcm[i] = int16(i * 13)
+	}
+	waitAttached(t, r)
+	r.ctl.Fanout().PCM(name, "rt-1", pcm)
+	r.set(desktopctl.State{VoiceMuted: true})
+	r.ctl.Fanout().PCM(name, "rt-2", pcm)
+	got := c.drain(300 * time.Millisecond)
+	if n := countBinary(got); n != 0 || r.player.got() != 0 {
+		t.Fatalf("muted: %d frames to the page, %d samples to the player", n, r.player.got())
+	}
+	r.set(desktopctl.State{})
+	r.ctl.Fanout().PCM(name, "rt-3", pcm)
+	c.until(5*time.Second, func(f frame) bool { return f.binary != nil })
+}
+
+// waitAttached waits until the rig's page is attached to the fan-out.
+func waitAttached(t *testing.T, r *rig) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.ctl.Fanout().Clients(name) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the page never attached to the fan-out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
