@@ -178,6 +178,10 @@ func (r *rig) dial() *client {
 		}
 	}()
 	r.t.Cleanup(func() { ws.Close() })
+	// The hub takes the socket as the character's page after the
+	// handshake; a pong proves it has (messages sent before are lost).
+	c.send(map[string]any{"action": "ping"})
+	c.until(5*time.Second, typeIs("pong"))
 	return c
 }
 
