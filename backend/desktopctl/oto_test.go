@@ -45,6 +45,7 @@ func TestVoiceOnlyPlaysThroughOto(t *testing.T) {
 	defer cancel()
 	var loud atomic.Int64 // stereo float32 frames above -40 dBFS
 	done := make(chan struct{})
+	go func() { <-ctx.Done(); f.Close() }() // unblocks the reader if the child hangs
 	go func() {
 		defer close(done)
 		buf := make([]byte, 3840) // 10 ms of 48 kHz stereo float32
@@ -68,8 +69,9 @@ func TestVoiceOnlyPlaysThroughOto(t *testing.T) {
 	}()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestOtoHelper$", "-test.v")
 	cmd.Env = append(os.Environ(), otoHelperEnv+"=1", "ALSA_CONFIG_PATH="+conf)
+	cmd.WaitDelay = 5 * time.Second // a killed child's pipes never hold the test
 	out, err := cmd.CombinedOutput()
-	f.Close()
+	cancel()
 	<-done
 	if err != nil {
 		t.Fatalf("voice-only child failed: %v\n%s", err, out)
