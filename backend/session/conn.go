@@ -75,9 +75,10 @@ func (c *conn) write(typ int, b []byte) error {
 	default:
 	}
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-	if err := c.ws.WriteMessage(typ, b); err != nil {
+	err := c.ws.WriteMessage(typ, b)
+	c.wmu.Unlock() // before close, which takes wmu itself
+	if err != nil {
 		c.close()
 		return err
 	}
