@@ -6,12 +6,12 @@ import { assert, until } from './util.mjs';
 
 export const open = async (page, srv, path) => {
   await page.goto(srv.url + path);
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 40000 });
 };
 
 /** msgIs waits for the page's message line to show an ok/error result and returns its text. */
 export const msgIs = async (page, kind) => {
-  await page.waitForSelector(`[data-testid=msg].${kind}`, { timeout: 15000 });
+  await page.waitForSelector(`[data-testid=msg].${kind}`, { timeout: 30000 });
   return page.textContent('[data-testid=msg]');
 };
 
@@ -109,17 +109,17 @@ export function settingsTests({ artifacts, home }) {
       // the live check of the custom endpoints, against the test provider: chat and TTS answer
       for (const m of ['conversation', 'tts']) {
         await page.click(`[data-testid=${m}-test]`);
-        await page.waitForSelector(`[data-testid=${m}-check].ok`, { timeout: 20000 });
+        await page.waitForSelector(`[data-testid=${m}-check].ok`, { timeout: 40000 });
       }
       // an endpoint nobody listens on: a translated failure, then the good URL again
       await page.fill('[data-testid=emotionModelUrl]', 'http://127.0.0.1:9/v1');
       await page.click('[data-testid=emotion-test]');
-      await page.waitForSelector('[data-testid=emotion-check].error', { timeout: 20000 });
+      await page.waitForSelector('[data-testid=emotion-check].error', { timeout: 40000 });
       const down = await page.textContent('[data-testid=emotion-check]');
       assert(/refused the connection|Could not reach the model/.test(down), `unreachable endpoint reported (${down})`);
       await page.fill('[data-testid=emotionModelUrl]', srv.provider);
       await page.click('[data-testid=emotion-test]');
-      await page.waitForSelector('[data-testid=emotion-check].ok', { timeout: 20000 });
+      await page.waitForSelector('[data-testid=emotion-check].ok', { timeout: 40000 });
       await shot(page, 'page-providers.png');
     }],
     ['VRM emotion mapping saves and reads back', async ({ page, srv }) => {
@@ -141,7 +141,7 @@ export function settingsTests({ artifacts, home }) {
         await home(chat, srv);
         await chat.fill('[data-testid=chat-input]', 'I like cats and the sea');
         await chat.press('[data-testid=chat-input]', 'Enter');
-        await chat.waitForFunction(() => (document.querySelector('[data-testid=ai-bubble]')?.textContent ?? '').endsWith('you!'), null, { timeout: 20000 });
+        await chat.waitForFunction(() => (document.querySelector('[data-testid=ai-bubble]')?.textContent ?? '').endsWith('you!'), null, { timeout: 40000 });
       } finally {
         await chat.close(); // the session ends and settles into memory
       }
