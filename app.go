@@ -32,11 +32,12 @@ type App struct {
 	ctx     context.Context
 	trayEnd func()
 
-	prefsMu sync.Mutex
-	prefs   desktopPrefs
-	hidden  bool
-	restart bool // pet/window mode changed: start a new window after quitting
-	signals chan os.Signal
+	prefsMu    sync.Mutex
+	prefs      desktopPrefs
+	hidden     bool
+	firstReady sync.Once
+	restart    bool // pet/window mode changed: start a new window after quitting
+	signals    chan os.Signal
 }
 
 // NewApp wraps running services; sig receives SIGINT/SIGTERM, caught
@@ -71,20 +72,23 @@ func (a *App) startup(ctx context.Context) {
 	}()
 }
 
-// domReady shows the window where it was, unless it starts in the tray
-// (start minimised, or voice-only mode).
+// domReady runs after every page load. The first shows the window where it
+// was, unless it starts in the tray (start minimised, or voice-only mode);
+// later ones (settings pages) leave the window as the user has it.
 func (a *App) domReady(ctx context.Context) {
-	a.restoreGeometry()
 	p := a.prefsNow()
-	if p.AlwaysOnTop || p.Mode == modePet {
-		wruntime.WindowSetAlwaysOnTop(ctx, true)
-	}
-	hide := p.StartMinimised || p.VoiceOnly
-	a.setHidden(hide)
+	a.firstReady.Do(func() {
+		a.restoreGeometry()
+		if p.AlwaysOnTop || p.Mode == modePet {
+			wruntime.WindowSetAlwaysOnTop(ctx, true)
+		}
+		hide := p.StartMinimised || p.VoiceOnly
+		a.setHidden(hide)
+		a.log.Info("window ready", "mode", p.Mode, "hidden", hide, "click_through", p.ClickThrough && p.Mode == modePet)
+	})
 	if p.ClickThrough {
 		a.applyClickThrough(p)
 	}
-	a.log.Info("window ready", "mode", p.Mode, "hidden", hide, "click_through", p.ClickThrough && p.Mode == modePet)
 }
 
 // prefsNow is a copy of the preferences.

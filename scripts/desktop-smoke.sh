@@ -135,6 +135,13 @@ echo "smoke: started in the tray with the window unmapped"
 poll "curl -fsS http://127.0.0.1:$(port d main)/api/desktop/controls | grep -q '\"mic_muted\":true,\"voice_muted\":true'" ||
   { echo "smoke: saved tray switches not applied at start"; exit 1; }
 echo "smoke: saved tray switches applied at start"
+# A settings page opened from the tray shows the window, and its page load
+# does not hide it again.
+build/bin/traycheck -pid "$pid" -click Characters >/dev/null
+poll "xdotool search --onlyvisible --name 'N.E.K.O' >/dev/null 2>&1" || { echo "smoke: the settings page did not show the window"; exit 1; }
+sleep 1
+xdotool search --onlyvisible --name 'N.E.K.O' >/dev/null 2>&1 || { echo "smoke: the window hid itself after the settings page loaded"; exit 1; }
+echo "smoke: a settings page from the tray shows the window and it stays"
 build/bin/traycheck -pid "$pid" -click Quit >/dev/null
 wait_exit "$pid" 20 || { echo "smoke: Quit from the tray did not exit within 2 s (started in tray)"; cat "$work/d.err"; exit 1; }
 check_shutdown d
