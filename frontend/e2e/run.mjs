@@ -180,6 +180,23 @@ const tests = [
     assert((await page.textContent('[data-testid=mic-gain-label]')) === '6 dB', 'gain label');
     await page.screenshot({ path: join(artifacts, 'mic-controls.png') });
   }],
+  ['a voice conversation through the realtime provider: the mic is heard, the answer streams and plays', async ({ page, srv, ws }) => {
+    // a realtime (omni) model: the test provider detects an utterance per 3 s of microphone audio
+    await srv.api('POST', '/api/config/core_api', { omniModelUrl: `${srv.providerWS}/v1/realtime`, omniModelId: 'test-rt', omniModelApiKey: 'sk-test' });
+    try {
+      await home(page, srv);
+      await page.click('[data-testid=mic]');
+      await until(() => ws.received.some((m) => m.type === 'session_started' && m.input_mode === 'audio'), 'voice session started', 40000);
+      await until(() => ws.received.some((m) => m.type === 'audio_chunk'), 'the spoken answer arrives', 40000);
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-bubble]')].some((b) => b.textContent.includes('nice to meet you')), null, { timeout: 40000 });
+      const st = await until(async () => { const x = await stats(page); return x.seconds >= 0.9 ? x : null; }, 'about a second of answer scheduled');
+      assert(st.decodeErrors === 0, `no decode errors (${JSON.stringify(st)})`);
+      await page.screenshot({ path: join(artifacts, 'voice-realtime.png') });
+      await page.click('[data-testid=mic]');
+    } finally {
+      await srv.api('POST', '/api/config/core_api', { omniModelUrl: '', omniModelId: '', omniModelApiKey: '' });
+    }
+  }],
   ['focus mode holds the microphone back while she speaks', async ({ page, srv, ws }) => {
     await home(page, srv);
     await page.click('[data-testid=focus]');

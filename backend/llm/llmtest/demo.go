@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"context"
 	"strings"
 	"time"
 )
@@ -39,4 +40,47 @@ func DemoChat(req ChatRequest) ChatReply {
 		text = DemoLong
 	}
 	return ChatReply{Text: text, ChunkDelay: 30 * time.Millisecond}
+}
+
+// DemoRealtime is the realtime script of `neko testprovider`: DemoGreeting
+// as two transcript deltas with one second of a 440 Hz tone (PCM16 24 kHz,
+// ten 100 ms deltas).
+func DemoRealtime(RealtimeRequest) RealtimeReply {
+	tone := tonePCM(24000, 1000)
+	const step = 24000 * 2 / 10
+	audio := make([][]byte, 0, 10)
+	for off := 0; off < len(tone); off += step {
+		audio = append(audio, tone[off:min(off+step, len(tone))])
+	}
+	return RealtimeReply{Chunks: []string{"Hello there, ", "nice to meet you!"}, Audio: audio, Delay: 20 * time.Millisecond}
+}
+
+// DemoVAD plays a provider's server-side voice detection on c, for manual
+// runs and the frontend tests: each time another per bytes of input audio
+// have arrived (the user's microphone), it reports a finished utterance
+// ("hello") and answers it with the realtime script. It returns when ctx
+// ends or the connection closes.
+func DemoVAD(ctx context.Context, c *RealtimeConn, per int) {
+	if c.Gemini {
+		return // OpenAI-family events only
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	mark := c.ReceivedAudio()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.Done():
+			return
+		case <-t.C:
+		}
+		if n := c.ReceivedAudio(); n-mark >= per {
+			mark = n
+			c.SpeechStarted()
+			c.SpeechStopped()
+			c.InputTranscript("hello")
+			c.Respond()
+		}
+	}
 }

@@ -3,12 +3,15 @@ package llmtest_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"neko/backend/llm/llmtest"
 	"neko/backend/tts"
@@ -128,5 +131,52 @@ func TestRegisterSpeaker(t *testing.T) {
 	}
 	if got := s.Speakers(); len(got) != 1 || got[0] != "mine" {
 		t.Fatalf("speakers %q", got)
+	}
+}
+
+// DemoVAD hears an utterance per `per` bytes of input audio and answers with
+// DemoRealtime: transcript deltas and a second of audio.
+func TestDemoVAD(t *testing.T) {
+	s := llmtest.New(t)
+	s.ScriptRealtime(llmtest.DemoRealtime)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case c := <-s.RealtimeConns():
+			llmtest.DemoVAD(ctx, c, 4800)
+		case <-ctx.Done():
+		}
+	}()
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, s.RealtimeURL()+"?model=test-rt", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	audio := base64.StdEncoding.EncodeToString(make([]byte, 4800))
+	if err := ws.WriteJSON(map[string]any{"type": "input_audio_buffer.append", "audio": audio}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+	var seen []string
+	var audioBytes int
+	for audioBytes < 48000 {
+		var ev map[string]any
+		if err := ws.ReadJSON(&ev); err != nil {
+			t.Fatalf("after %v: %v", seen, err)
+		}
+		typ, _ := ev["type"].(string)
+		seen = append(seen, typ)
+		if d, ok := ev["delta"].(string); ok && strings.HasSuffix(typ, "audio.delta") {
+			b, _ := base64.StdEncoding.DecodeString(d)
+			audioBytes += len(b)
+		}
+	}
+	got := strings.Join(seen, " ")
+	for _, want := range []string{"input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
+		"conversation.item.input_audio_transcription.completed", "audio_transcript.delta"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("no %s in %s", want, got)
+		}
 	}
 }
