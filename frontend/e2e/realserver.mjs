@@ -3,7 +3,7 @@
 // built first (`CGO_ENABLED=0 go build -o build/bin/neko .` in the repository root; Go's cache makes
 // this a no-op when nothing changed, and it re-embeds a fresh frontend/dist).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -65,6 +65,34 @@ const stop = (s) => new Promise((ok) => {
   s.p.kill('SIGTERM');
 });
 
+/**
+ * startDisplay runs Xvfb on a free display number, so the agent's computer use (which needs a
+ * display) is available to the server. Returns { display, stop } or null without Xvfb (required
+ * under CI=true; locally the agent test then takes its "no display" path).
+ */
+async function startDisplay() {
+  if (!existsSync('/usr/bin/Xvfb')) {
+    if (process.env.CI === 'true') throw new Error('Xvfb is required under CI (apt-get install xvfb)');
+    return null;
+  }
+  for (let n = 90; n < 140; n++) {
+    if (existsSync(`/tmp/.X${n}-lock`) || existsSync(`/tmp/.X11-unix/X${n}`)) continue;
+    const p = spawn('/usr/bin/Xvfb', [`:${n}`, '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+    const exited = new Promise((ok) => p.once('exit', () => ok(true)));
+    const up = await Promise.race([exited, (async () => {
+      for (let i = 0; i < 50 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await new Promise((r) => setTimeout(r, 100));
+      return false;
+    })()]);
+    if (up === true) continue; // lost the race for this number
+    if (!existsSync(`/tmp/.X11-unix/X${n}`)) {
+      p.kill('SIGKILL');
+      continue;
+    }
+    return { display: `:${n}`, stop: () => new Promise((ok) => { if (p.exitCode !== null) return ok(); p.once('exit', () => ok()); p.kill('SIGTERM'); }) };
+  }
+  return null;
+}
+
 /** WORKSHOP_ITEM is the id of the Steam workshop item planted in the server's home folder. */
 export const WORKSHOP_ITEM = '3001';
 
@@ -90,6 +118,16 @@ export async function startRealServer() {
   plantHome(home);
   // English server locale, so the page language follows the browser (the language test sets it)
   const env = { ...process.env, HOME: home, LANG: '', LC_ALL: '', LC_MESSAGES: '' };
+  let x = null;
+  try {
+    x = await startDisplay();
+  } catch (err) {
+    rmSync(data, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
+  if (x) env.DISPLAY = x.display;
+  else delete env.DISPLAY;
   const [main, memory, agent, z1, z2, z3, prov] = await Promise.all(Array.from({ length: 7 }, freePort));
   const provider = spawnReady(bin, ['testprovider', '-port', String(prov)], 'test provider listening');
   const server = spawnReady(bin, ['serve', '-data', data, '-main-port', String(main), '-memory-port', String(memory),
@@ -97,6 +135,7 @@ export async function startRealServer() {
   'neko is ready', env);
   const close = async () => {
     await Promise.all([stop(server), stop(provider)]);
+    await x?.stop();
     rmSync(data, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   };
@@ -130,5 +169,5 @@ export async function startRealServer() {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
     return json;
   };
-  return { url, provider: `http://127.0.0.1:${prov}/v1`, providerWS: `ws://127.0.0.1:${prov}`, data, home, token, api, log: () => server.log(), close };
+  return { url, provider: `http://127.0.0.1:${prov}/v1`, providerWS: `ws://127.0.0.1:${prov}`, data, home, token, api, display: x?.display ?? '', log: () => server.log(), close };
 }

@@ -223,7 +223,7 @@ export function settingsTests({ artifacts, home }) {
         await other.close();
       }
     }],
-    ['agent panel switches the agent on, refuses an unavailable flag with a translated reason, reads back', async ({ page, srv }) => {
+    ['agent panel switches the agent and computer use on and off, refuses plugins with a translated reason, reads back', async ({ page, srv }) => {
       await open(page, srv, '/agent');
       await clearMsg(page);
       await page.check('[data-testid=agent-enabled]');
@@ -231,22 +231,40 @@ export function settingsTests({ artifacts, home }) {
       await reload(page);
       assert(await page.isChecked('[data-testid=agent-enabled]'), 'master switch read back');
       assert((await srv.api('GET', '/api/agent/flags')).analyzer_enabled === true, 'on at the agent server');
-      // computer use needs a display this machine does not have: the server refuses, the page says why
+      // computer use needs a display: the runner gives the server an Xvfb one
       await clearMsg(page);
       await page.click('[data-testid=computer_use_enabled]');
+      if (srv.display) {
+        await msgIs(page, 'ok');
+        await reload(page);
+        assert(await page.isChecked('[data-testid=computer_use_enabled]'), 'computer use read back');
+        assert((await srv.api('GET', '/api/agent/flags')).agent_flags?.computer_use_enabled === true, 'on at the agent server');
+      } else {
+        const why = await msgIs(page, 'error');
+        assert(/not available on this system|no display/i.test(why), `translated reason (${why})`);
+      }
+      // plugins: none are installed, the server refuses and the page says why
+      await clearMsg(page);
+      await page.click('[data-testid=user_plugin_enabled]');
       const why = await msgIs(page, 'error');
-      assert(/not available on this system|no display/i.test(why), `translated reason (${why})`);
+      assert(/No plugins were found/.test(why), `translated reason (${why})`);
       await reload(page);
-      assert(!(await page.isChecked('[data-testid=computer_use_enabled]')), 'the refused flag stays off after reload');
-      const avail = await page.textContent('.page');
-      assert(!/AGENT_[A-Z_]+/.test(avail), `availability reasons translated (${avail.slice(0, 300)})`);
+      assert(!(await page.isChecked('[data-testid=user_plugin_enabled]')), 'the refused flag stays off after reload');
+      const text = await page.textContent('.page');
+      assert(!/AGENT_[A-Z_]+/.test(text), `reasons translated (${text.slice(0, 300)})`);
+      await shot(page, 'page-agent.png');
       // and off again
+      if (srv.display) {
+        await clearMsg(page);
+        await page.uncheck('[data-testid=computer_use_enabled]');
+        await msgIs(page, 'ok');
+      }
       await clearMsg(page);
       await page.uncheck('[data-testid=agent-enabled]');
       await msgIs(page, 'ok');
       await reload(page);
       assert(!(await page.isChecked('[data-testid=agent-enabled]')), 'master switch off read back');
-      await shot(page, 'page-agent.png');
+      assert(!(await page.isChecked('[data-testid=computer_use_enabled]')), 'computer use off read back');
     }],
     ['workshop page lists the installed item and imports its character card', async ({ page, srv }) => {
       await open(page, srv, '/steam_workshop_manager');
