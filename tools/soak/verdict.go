@@ -36,17 +36,20 @@ type Limits struct {
 }
 
 // DefaultLimits are the marks `make soak` uses. Why these slacks: the
-// driver keeps at most three characters busy, each with at most one
-// streaming turn, one TTS stream, one agent task and one reconnect in
-// flight. A sample lands at a random phase of that work; each in-flight
-// piece holds a few goroutines (socket reader and writer, HTTP client
-// connection pair, TTS worker, memory queue call) and at most a couple of
-// descriptors (the socket, a pooled provider connection, a SQLite journal).
-// Three characters × ~10 goroutines ≈ 30, × ~3 descriptors ≈ 9: the slack
-// absorbs that phase noise, while a leak of one goroutine or one file per
-// turn (hundreds of turns per soak) or per session (dozens) overshoots it.
+// driver keeps three characters busy, each with at most one streaming
+// turn, one TTS stream, one agent task and one reconnect in flight, and a
+// sample lands at a random phase of that work. Besides, the model clients
+// that neko builds per call (memory summaries, reviews, embeddings) leave
+// their keep-alive connection open until the next GC collects the client
+// (backend/llm closes it then): each is a socket plus two goroutines. In
+// steady 10-minute runs that swing was 60–130 open files and 90–190
+// goroutines within a minute, and the window maxima differed by up to 12
+// files and 35 goroutines. A leak of one goroutine or file per turn
+// (~800 turns per 10 minutes), per connection (~150) or per ended
+// session (~75, about 45 of them between the two windows) still
+// overshoots these marks.
 func DefaultLimits() Limits {
-	return Limits{MaxRSSGrowth: 0.05, GoroutineSlack: 40, GoroutineSlackFrac: 0.10, FileSlack: 12, FileSlackFrac: 0.10}
+	return Limits{MaxRSSGrowth: 0.05, GoroutineSlack: 40, GoroutineSlackFrac: 0.15, FileSlack: 20, FileSlackFrac: 0.15}
 }
 
 // Windows splits the samples for the verdict: warm-up is the first 20 % of

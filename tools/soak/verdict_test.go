@@ -62,12 +62,12 @@ func TestJudgeCatchesLeaks(t *testing.T) {
 		}, 0, "RSS grew"},
 		"goroutines": {func(i int, at time.Duration) Sample {
 			s := steady(i, at)
-			s.Goroutines += 2 * i // two per sample: +~90
+			s.Goroutines += 2 * i // two per sample: +72 between the windows
 			return s
 		}, 0, "goroutines grew"},
 		"files": {func(i int, at time.Duration) Sample {
 			s := steady(i, at)
-			s.OpenFiles += i / 2
+			s.OpenFiles += i // one per sample: +36 between the windows
 			return s
 		}, 0, "open files grew"},
 		"failed turns": {steady, 1, "1 failed"},
