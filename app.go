@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/signal"
@@ -146,22 +145,6 @@ func (a *App) secondInstance(options.SecondInstanceData) {
 		return
 	}
 	a.setHidden(false)
-}
-
-// assets serves the window through the main server, so the page is the very
-// same app a browser gets while the Wails runtime (drag regions, window
-// controls) is available to it. WebSockets go straight to the main server.
-func (a *App) assets() http.Handler {
-	proxy := httputil.NewSingleHostReverseProxy(a.base)
-	inner := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		inner(r)
-		r.Host = a.base.Host
-		if r.URL.Path == "/" && a.prefsNow().Mode == modePet && !strings.Contains(r.URL.RawQuery, "mode=") {
-			r.URL.RawQuery = "mode=pet"
-		}
-	}
-	return proxy
 }
 
 // switchCharacter asks the main server to switch (the same path the page

@@ -161,10 +161,24 @@ wid=$(xdotool search --onlyvisible --name 'N.E.K.O' | head -1)
 poll "build/bin/xshot -input-of $wid -max-input-area 4000 >'$work/shape.log' 2>&1" || { cat "$work/shape.log"; echo "smoke: click-through left the window clickable"; exit 1; }
 tail -1 "$work/shape.log"
 eval "$(xdotool getwindowgeometry --shell "$wid")"
+pet_ok=""
+for _ in $(seq 120); do
+  if build/bin/xshot -x "$X" -y "$Y" -w "$WIDTH" -h "$HEIGHT" -o build/test-artifacts/desktop-pet.png \
+    -region 10,5,80,90 -min-differ 0.03 >"$work/pet.log" 2>&1; then pet_ok=1; break; fi
+  sleep 0.25
+done
+cat "$work/pet.log"
+[ -n "$pet_ok" ] || { echo "smoke: the pet window shows no avatar"; exit 1; }
+echo "smoke: the pet window draws the avatar (build/test-artifacts/desktop-pet.png)"
 click_at() { xdotool mousemove "$((X + WIDTH / 2))" "$((Y + HEIGHT / 2))" click 1; }
 click_at
 poll "grep -q ButtonPress '$work/below.log'" || { echo "smoke: a click on the click-through pet did not reach the window below"; exit 1; }
 echo "smoke: a click on the pet reached the window below"
+presses=$(grep -c ButtonPress "$work/below.log")
+xdotool mousemove "$((X + WIDTH / 2))" "$((Y + 10))" click 1 # the drag handle stays the pet's
+sleep 0.3
+[ "$(grep -c ButtonPress "$work/below.log")" = "$presses" ] || { echo "smoke: a click on the drag handle went through"; exit 1; }
+echo "smoke: the drag handle still takes clicks"
 build/bin/traycheck -pid "$pid" -checked "Click-through" -click "Click-through" >/dev/null
 poll "build/bin/xshot -input-of $wid -min-input-area 100000 >'$work/shape.log' 2>&1" || { cat "$work/shape.log"; echo "smoke: turning click-through off did not restore input"; exit 1; }
 tail -1 "$work/shape.log"
