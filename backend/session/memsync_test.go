@@ -36,6 +36,9 @@ func TestMemorySyncKeepsTurnsWhileMemoryFails(t *testing.T) {
 	}
 	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第二句"})
 	more := c.until(10*time.Second, turnEnd)
+	// The second turn's sync runs on the memory worker after the turn
+	// ends: let it fail too before memory comes back.
+	waitFor(t, func() bool { r.mem.mu.Lock(); defer r.mem.mu.Unlock(); return r.mem.calls >= 2 })
 	r.mem.mu.Lock()
 	r.mem.fail = nil
 	r.mem.mu.Unlock()

@@ -27,6 +27,7 @@ type fakeMemory struct {
 	cached  [][]session.Turn
 	settled [][]session.Turn
 	fail    error // when set, Cache and Settle fail without storing
+	calls   int   // Cache and Settle calls, failed ones included
 }
 
 func (f *fakeMemory) NewDialog(ctx context.Context, name string) (string, error) {
@@ -35,6 +36,7 @@ func (f *fakeMemory) NewDialog(ctx context.Context, name string) (string, error)
 func (f *fakeMemory) Cache(ctx context.Context, name string, t []session.Turn) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
 	if f.fail != nil {
 		return f.fail
 	}
@@ -44,6 +46,7 @@ func (f *fakeMemory) Cache(ctx context.Context, name string, t []session.Turn) e
 func (f *fakeMemory) Settle(ctx context.Context, name string, t []session.Turn) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
 	if f.fail != nil {
 		return f.fail
 	}
