@@ -165,13 +165,7 @@ func (d *Driver) nextID() string {
 	return fmt.Sprintf("t%s-%d", d.Tag, d.seq)
 }
 
-func (d *Driver) word() string {
-	b := make([]byte, 8)
-	for i := range b {
-		b[i] = byte('a' + d.rng.IntN(26))
-	}
-	return string(b)
-}
+func (d *Driver) word() string { return randomWord(d.rng) }
 
 var chatLines = []string{
 	"今天天气怎么样？", "Tell me something nice.", "我刚下班，有点累。", "What should I cook tonight?",

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -43,6 +44,7 @@ type options struct {
 	duration, interval, think time.Duration
 	bin, csv, logPath, mcp    string
 	keep, verbose             bool
+	seed                      int
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -66,6 +68,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.StringVar(&o.mcp, "mcp-entry", "backend/agent/testdata/mcpservers/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
 		"MCP server-everything entry point (npm ci in backend/agent/testdata/mcpservers)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data folder")
+	fs.IntVar(&o.seed, "seed", 5000, "archived messages each character starts with (a lived-in archive; 0 = none)")
 	fs.BoolVar(&o.verbose, "v", false, "log every status message")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -168,7 +171,24 @@ func run(ctx context.Context, o options, out io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	fmt.Fprintf(out, "soak: neko pid %d at %s, data %s, %s of load, a sample every %s\n", n.Pid(), base, data, o.duration, o.interval)
+	if o.seed > 0 {
+		seedCtx, cancelSeed := context.WithTimeout(ctx, 10*time.Minute)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, name := range names {
+			if err := mem.Seed(seedCtx, name, o.seed, rng); err != nil {
+				cancelSeed()
+				return fail("%v", err)
+			}
+		}
+		for _, name := range names {
+			if err := mem.WaitEmbedded(seedCtx, name, 5*time.Minute); err != nil {
+				cancelSeed()
+				return fail("seeded archive not embedded: %v", err)
+			}
+		}
+		cancelSeed()
+	}
+	fmt.Fprintf(out, "soak: neko pid %d at %s, data %s, %s of load, a sample every %s; %d archived messages per character to start with\n", n.Pid(), base, data, o.duration, o.interval, o.seed)
 
 	var c Counters
 	stopLoad := make(chan struct{})
