@@ -13,14 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"neko/backend/audio"
 	"neko/backend/config"
 	"neko/backend/desktopctl"
 	"neko/backend/llm"
 	"neko/backend/llm/llmtest"
 	"neko/backend/session"
+	"neko/backend/testutil"
 	"neko/backend/tts"
 	"neko/backend/tts/ttstest"
 )
@@ -143,105 +142,33 @@ func (r *rig) set(s desktopctl.State) {
 	}
 }
 
-type frame struct {
-	json   map[string]any
-	binary []byte
-}
-
-type client struct {
-	t      *testing.T
-	ws     *websocket.Conn
-	frames chan frame
-}
+type (
+	client = testutil.WSClient
+	frame  = testutil.Frame
+)
 
 func (r *rig) dial() *client {
 	r.t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(r.srv.URL, "http")+"/ws/"+name, nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	c := &client{t: r.t, ws: ws, frames: make(chan frame, 4096)}
-	go func() {
-		defer close(c.frames)
-		for {
-			typ, data, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if typ == websocket.BinaryMessage {
-				c.frames <- frame{binary: data}
-				continue
-			}
-			var m map[string]any
-			_ = json.Unmarshal(data, &m)
-			c.frames <- frame{json: m}
-		}
-	}()
-	r.t.Cleanup(func() { ws.Close() })
+	c := testutil.DialWS(r.t, "ws"+strings.TrimPrefix(r.srv.URL, "http")+"/ws/"+name, nil)
 	// The hub takes the socket as the character's page after the
 	// handshake; a pong proves it has (messages sent before are lost).
-	c.send(map[string]any{"action": "ping"})
-	c.until(5*time.Second, typeIs("pong"))
+	c.Send(map[string]any{"action": "ping"})
+	c.Until(5*time.Second, typeIs("pong"))
 	return c
 }
 
-func (c *client) send(v any) {
-	c.t.Helper()
-	if err := c.ws.WriteJSON(v); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// until collects frames until one matches, failing after d.
-func (c *client) until(d time.Duration, match func(frame) bool) []frame {
-	c.t.Helper()
-	var got []frame
-	deadline := time.After(d)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				c.t.Fatalf("connection closed after %d frames: %v", len(got), got)
-			}
-			got = append(got, f)
-			if match(f) {
-				return got
-			}
-		case <-deadline:
-			c.t.Fatalf("timed out after %d frames: %v", len(got), got)
-		}
-	}
-}
-
-// drain collects what arrives within d.
-func (c *client) drain(d time.Duration) []frame {
-	var got []frame
-	deadline := time.After(d)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				return got
-			}
-			got = append(got, f)
-		case <-deadline:
-			return got
-		}
-	}
-}
-
 func typeIs(typ string) func(frame) bool {
-	return func(f frame) bool { return f.json != nil && f.json["type"] == typ }
+	return func(f frame) bool { return f.JSON != nil && f.JSON["type"] == typ }
 }
 
 func turnEnd(f frame) bool {
-	return f.json != nil && f.json["type"] == "system" && f.json["data"] == "turn end"
+	return f.JSON != nil && f.JSON["type"] == "system" && f.JSON["data"] == "turn end"
 }
 
 func countBinary(fs []frame) int {
 	n := 0
 	for _, f := range fs {
-		if f.binary != nil {
+		if f.Binary != nil {
 			n++
 		}
 	}
@@ -251,8 +178,8 @@ func countBinary(fs []frame) int {
 func text(fs []frame) string {
 	var b strings.Builder
 	for _, f := range fs {
-		if f.json != nil && f.json["type"] == "gemini_response" {
-			s, _ := f.json["text"].(string)
+		if f.JSON != nil && f.JSON["type"] == "gemini_response" {
+			s, _ := f.JSON["text"].(string)
 			b.WriteString(s)
 		}
 	}
@@ -262,10 +189,10 @@ func text(fs []frame) string {
 // textTurn runs one typed turn and returns every frame up to the turn end
 // and, when wantAudio, up to the first audio frame after it.
 func textTurn(c *client, wantAudio bool) []frame {
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "在吗"})
-	got := c.until(10*time.Second, turnEnd)
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "在吗"})
+	got := c.Until(10*time.Second, turnEnd)
 	if wantAudio && countBinary(got) == 0 {
-		got = append(got, c.until(10*time.Second, func(f frame) bool { return f.binary != nil })...)
+		got = append(got, c.Until(10*time.Second, func(f frame) bool { return f.Binary != nil })...)
 	}
 	return got
 }
@@ -273,11 +200,11 @@ func textTurn(c *client, wantAudio bool) []frame {
 func TestPagesAreToldOfEveryChange(t *testing.T) {
 	r := newRig(t)
 	c := r.dial()
-	c.send(map[string]any{"action": "ping"})
-	c.until(5*time.Second, typeIs("pong"))
+	c.Send(map[string]any{"action": "ping"})
+	c.Until(5*time.Second, typeIs("pong"))
 	r.set(desktopctl.State{MicMuted: true, VoiceMuted: true})
-	got := c.until(5*time.Second, typeIs(desktopctl.MessageType))
-	m := got[len(got)-1].json
+	got := c.Until(5*time.Second, typeIs(desktopctl.MessageType))
+	m := got[len(got)-1].JSON
 	if m["mic_muted"] != true || m["voice_muted"] != true || m["voice_only"] != false {
 		t.Fatalf("message %v", m)
 	}
@@ -326,31 +253,27 @@ func TestMutedMicFramesAreDropped(t *testing.T) {
 	r := newRig(t)
 	r.set(desktopctl.State{MicMuted: true})
 	c := r.dial()
-	frame := make([]byte, 960*2) // 10 ms at 48 kHz
-	for i := range frame {
-		frame[i] = byte(i * 7)
+	pcm := make([]byte, 960*2) // 10 ms at 48 kHz
+	for i := range pcm {
+		pcm[i] = byte(i * 7)
 	}
 	for range 20 {
-		if err := c.ws.WriteMessage(websocket.BinaryMessage, frame); err != nil {
-			t.Fatal(err)
-		}
+		c.SendBinary(pcm)
 	}
-	c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": []int{1, 2, 3}})
-	c.send(map[string]any{"action": "ping"}) // handled after the frames, in order
-	got := c.until(5*time.Second, typeIs("pong"))
+	c.Send(map[string]any{"action": "stream_data", "input_type": "audio", "data": []int{1, 2, 3}})
+	c.Send(map[string]any{"action": "ping"}) // handled after the frames, in order
+	got := c.Until(5*time.Second, typeIs("pong"))
 	if r.hub.Active(name) {
 		t.Fatal("muted mic audio started a session")
 	}
 	for _, f := range got {
-		if f.json != nil && f.json["type"] != "pong" {
-			t.Fatalf("muted mic audio got an answer: %v", f.json)
+		if f.JSON != nil && f.JSON["type"] != "pong" {
+			t.Fatalf("muted mic audio got an answer: %v", f.JSON)
 		}
 	}
 	r.set(desktopctl.State{})
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, frame); err != nil {
-		t.Fatal(err)
-	}
-	c.until(10*time.Second, typeIs("session_preparing")) // heard: a voice session is being started
+	c.SendBinary(pcm)
+	c.Until(10*time.Second, typeIs("session_preparing")) // heard: a voice session is being started
 }
 
 // A muted voice: the reply's text streams, no audio frame reaches the page
@@ -358,19 +281,19 @@ func TestMutedMicFramesAreDropped(t *testing.T) {
 func TestMutedVoiceStreamsTextOnly(t *testing.T) {
 	r := newRig(t)
 	c := r.dial()
-	c.send(map[string]any{"action": "start_session", "input_type": "text"})
-	c.until(5*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.Until(5*time.Second, typeIs("session_started"))
 	if got := textTurn(c, true); countBinary(got) == 0 {
 		t.Fatal("no audio before muting") // the rig speaks
 	}
-	c.drain(300 * time.Millisecond)
+	c.Drain(300 * time.Millisecond)
 	asked := len(r.tts.Texts())
 
 	r.set(desktopctl.State{VoiceMuted: true})
-	c.send(map[string]any{"action": "start_session", "input_type": "text", "new_session": true})
-	c.until(5*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "text", "new_session": true})
+	c.Until(5*time.Second, typeIs("session_started"))
 	got := textTurn(c, false)
-	got = append(got, c.drain(500*time.Millisecond)...)
+	got = append(got, c.Drain(500*time.Millisecond)...)
 	if text(got) != "你好，哥哥！" {
 		t.Fatalf("text %q", text(got))
 	}
@@ -378,7 +301,7 @@ func TestMutedVoiceStreamsTextOnly(t *testing.T) {
 		t.Fatalf("%d audio frames while her voice is muted", n)
 	}
 	for _, f := range got {
-		if f.json != nil && f.json["type"] == "audio_chunk" {
+		if f.JSON != nil && f.JSON["type"] == "audio_chunk" {
 			t.Fatal("audio_chunk while her voice is muted")
 		}
 	}
@@ -395,9 +318,9 @@ func TestVoiceOnlyPlaysLocally(t *testing.T) {
 	r := newRig(t)
 	c := r.dial()
 	r.set(desktopctl.State{VoiceOnly: true})
-	c.until(5*time.Second, typeIs(desktopctl.MessageType))
-	c.send(map[string]any{"action": "start_session", "input_type": "text"})
-	c.until(5*time.Second, typeIs("session_started"))
+	c.Until(5*time.Second, typeIs(desktopctl.MessageType))
+	c.Send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.Until(5*time.Second, typeIs("session_started"))
 	got := textTurn(c, false)
 	deadline := time.Now().Add(10 * time.Second)
 	const whole = 2 * 480 // the test voice: two 10 ms chunks at 48 kHz
@@ -407,7 +330,7 @@ func TestVoiceOnlyPlaysLocally(t *testing.T) {
 	if r.player.got() < whole {
 		t.Fatalf("local player got %d samples", r.player.got())
 	}
-	got = append(got, c.drain(300*time.Millisecond)...)
+	got = append(got, c.Drain(300*time.Millisecond)...)
 	if n := countBinary(got); n != 0 {
 		t.Fatalf("%d audio frames reached the page in voice-only mode", n)
 	}
@@ -429,7 +352,7 @@ func TestMutedVoiceSilencesModelAudio(t *testing.T) {
 	r := newRig(t)
 	c := r.dial()
 	r.set(desktopctl.State{VoiceOnly: true, VoiceMuted: true})
-	c.until(5*time.Second, typeIs(desktopctl.MessageType))
+	c.Until(5*time.Second, typeIs(desktopctl.MessageType))
 	pcm := make([]int16, 960)
 	for i := range pcm {
 		pcm[i] = int16(i * 13)
@@ -438,13 +361,13 @@ func TestMutedVoiceSilencesModelAudio(t *testing.T) {
 	r.ctl.Fanout().PCM(name, "rt-1", pcm)
 	r.set(desktopctl.State{VoiceMuted: true})
 	r.ctl.Fanout().PCM(name, "rt-2", pcm)
-	got := c.drain(300 * time.Millisecond)
+	got := c.Drain(300 * time.Millisecond)
 	if n := countBinary(got); n != 0 || r.player.got() != 0 {
 		t.Fatalf("muted: %d frames to the page, %d samples to the player", n, r.player.got())
 	}
 	r.set(desktopctl.State{})
 	r.ctl.Fanout().PCM(name, "rt-3", pcm)
-	c.until(5*time.Second, func(f frame) bool { return f.binary != nil })
+	c.Until(5*time.Second, func(f frame) bool { return f.Binary != nil })
 }
 
 // waitAttached waits until the rig's page is attached to the fan-out.

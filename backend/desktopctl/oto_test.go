@@ -89,11 +89,11 @@ func TestOtoHelper(t *testing.T) {
 	r := newRigWith(t, true)
 	c := r.dial()
 	r.set(desktopctl.State{VoiceOnly: true})
-	c.until(5*time.Second, typeIs(desktopctl.MessageType))
-	c.send(map[string]any{"action": "start_session", "input_type": "text"})
-	c.until(5*time.Second, typeIs("session_started"))
+	c.Until(5*time.Second, typeIs(desktopctl.MessageType))
+	c.Send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.Until(5*time.Second, typeIs("session_started"))
 	got := textTurn(c, false)
-	got = append(got, c.drain(1500*time.Millisecond)...) // the speech plays out
+	got = append(got, c.Drain(1500*time.Millisecond)...) // the speech plays out
 	if n := countBinary(got); n != 0 {
 		t.Fatalf("%d audio frames reached the page: the local player was not used", n)
 	}

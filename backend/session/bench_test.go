@@ -25,11 +25,11 @@ func BenchmarkDeltaToFrame(b *testing.B) {
 		return llmtest.RealtimeReply{Chunks: []string{"开始"}, Hold: hold}
 	})
 	c := r.dialB(b, "小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "audio"})
-	c.until(10*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "audio"})
+	c.Until(10*time.Second, typeIs("session_started"))
 	conn := <-r.prov.RealtimeConns()
 	conn.Respond()
-	c.until(10*time.Second, typeIs("gemini_response"))
+	c.Until(10*time.Second, typeIs("gemini_response"))
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -37,8 +37,8 @@ func BenchmarkDeltaToFrame(b *testing.B) {
 		t0 := time.Now()
 		conn.Send(map[string]any{"type": "response.output_audio_transcript.delta", "response_id": "resp_1", "item_id": "item_1",
 			"output_index": 0, "content_index": 0, "delta": marker})
-		c.until(10*time.Second, func(f frame) bool {
-			return f.json != nil && f.json["type"] == "gemini_response" && f.json["text"] == marker
+		c.Until(10*time.Second, func(f frame) bool {
+			return f.JSON != nil && f.JSON["type"] == "gemini_response" && f.JSON["text"] == marker
 		})
 		lat = append(lat, time.Since(t0))
 	}
@@ -70,11 +70,11 @@ func BenchmarkConcurrentAudioClients(b *testing.B) {
 		cs := make([]*client, clients)
 		for i := range cs {
 			cs[i] = r.dialB(b, fmt.Sprintf("c%03d", i))
-			cs[i].send(map[string]any{"action": "start_session", "input_type": "audio"})
+			cs[i].Send(map[string]any{"action": "start_session", "input_type": "audio"})
 		}
 		conns := make([]*llmtest.RealtimeConn, 0, clients)
 		for i := range cs {
-			cs[i].until(60*time.Second, typeIs("session_started"))
+			cs[i].Until(60*time.Second, typeIs("session_started"))
 			conns = append(conns, <-connCh)
 		}
 		micFrame := make([]int, 480)
@@ -88,7 +88,7 @@ func BenchmarkConcurrentAudioClients(b *testing.B) {
 			go func(c *client) {
 				defer wg.Done()
 				for f := 0; f < frames; f++ {
-					c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
+					c.Send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
 				}
 			}(c)
 		}
@@ -115,7 +115,7 @@ func BenchmarkConcurrentAudioClients(b *testing.B) {
 			b.Fatalf("%d of %d sessions did not receive all their audio", lost, clients)
 		}
 		for _, c := range cs {
-			c.ws.Close()
+			c.Conn.Close()
 		}
 	}
 }
@@ -136,8 +136,8 @@ func BenchmarkIdleSessionMemory(b *testing.B) {
 	cs := make([]*client, n)
 	for i := range cs {
 		cs[i] = r.dialB(b, fmt.Sprintf("idle%03d", i))
-		cs[i].send(map[string]any{"action": "ping"})
-		cs[i].until(10*time.Second, typeIs("pong"))
+		cs[i].Send(map[string]any{"action": "ping"})
+		cs[i].Until(10*time.Second, typeIs("pong"))
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

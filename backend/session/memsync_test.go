@@ -22,20 +22,20 @@ func TestMemorySyncKeepsTurnsWhileMemoryFails(t *testing.T) {
 	r.mem.mu.Unlock()
 	status := func(code string) func(frame) bool {
 		return func(f frame) bool {
-			return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), code)
+			return f.JSON != nil && f.JSON["type"] == "status" && strings.Contains(f.JSON["message"].(string), code)
 		}
 	}
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "text"})
-	c.until(5*time.Second, typeIs("session_started"))
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第一句"})
-	c.until(10*time.Second, turnEnd)
-	got := c.until(10*time.Second, status("MEMORY_SYNC_FAILED"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.Until(5*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第一句"})
+	c.Until(10*time.Second, turnEnd)
+	got := c.Until(10*time.Second, status("MEMORY_SYNC_FAILED"))
 	if !strings.Contains(describe(got), "disk_full") {
 		t.Fatalf("the status does not say why: %s", describe(got))
 	}
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第二句"})
-	more := c.until(10*time.Second, turnEnd)
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第二句"})
+	more := c.Until(10*time.Second, turnEnd)
 	// The second turn's sync runs on the memory worker after the turn
 	// ends: let it fail too before memory comes back.
 	waitFor(t, func() bool { r.mem.mu.Lock(); defer r.mem.mu.Unlock(); return r.mem.calls >= 2 })
@@ -45,8 +45,8 @@ func TestMemorySyncKeepsTurnsWhileMemoryFails(t *testing.T) {
 	if strings.Contains(describe(more), "MEMORY_SYNC_FAILED") {
 		t.Fatalf("told twice: %s", describe(more))
 	}
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第三句"})
-	c.until(10*time.Second, status("MEMORY_SYNC_RESTORED"))
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "第三句"})
+	c.Until(10*time.Second, status("MEMORY_SYNC_RESTORED"))
 	r.mem.mu.Lock()
 	defer r.mem.mu.Unlock()
 	if len(r.mem.cached) != 1 {
@@ -67,8 +67,8 @@ func TestMemorySyncKeepsTurnsWhileMemoryFails(t *testing.T) {
 func TestHubCloseTwice(t *testing.T) {
 	r := newRig(t)
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "text"})
-	c.until(5*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.Until(5*time.Second, typeIs("session_started"))
 	r.hub.Close()
 	r.hub.Close() // and once more by the rig's cleanup
 }

@@ -60,8 +60,8 @@ func TestProactiveChatAndPass(t *testing.T) {
 		return llmtest.ChatReply{Text: "[SCREEN] 哥哥在写代码呀，要不要休息一下？"}
 	})
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "ping"})
-	c.until(3*time.Second, typeIs("pong"))
+	c.Send(map[string]any{"action": "ping"})
+	c.Until(3*time.Second, typeIs("pong"))
 	h := r.hub.ProactiveHandler()
 	body := map[string]any{"lanlan_name": "小天", "enabled_modes": []string{"vision", "window"}, "screenshot_data": tinyJPEG, "window_title": "main.go - editor"}
 	code, out := postJSON(t, h, body)
@@ -73,7 +73,7 @@ func TestProactiveChatAndPass(t *testing.T) {
 	if code != 200 || out["action"] != "chat" || !strings.Contains(out["message"].(string), "休息") || out["source_tag"] != "[SCREEN]" {
 		t.Fatalf("chat: %d %v", code, out)
 	}
-	got := c.until(10*time.Second, turnEnd)
+	got := c.Until(10*time.Second, turnEnd)
 	if !strings.Contains(describe(got), "要不要休息一下") {
 		t.Fatalf("line not delivered: %s", describe(got))
 	}

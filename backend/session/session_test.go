@@ -10,13 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"neko/backend/bridge"
 	"neko/backend/config"
 	"neko/backend/llm"
 	"neko/backend/llm/llmtest"
 	"neko/backend/session"
+	"neko/backend/testutil"
 	"neko/backend/tts"
 	"neko/backend/tts/ttstest"
 )
@@ -122,98 +121,26 @@ func newRigWith(t testing.TB, realtime bool, setup ...func(*config.Characters)) 
 	return r
 }
 
-// client is a real WebSocket client that records every frame in order.
-type client struct {
-	t      testing.TB
-	ws     *websocket.Conn
-	frames chan frame
-	mu     sync.Mutex
-	wmu    sync.Mutex
-}
-
-type frame struct {
-	json   map[string]any
-	binary []byte
-}
+// client is a real WebSocket client playing the page; frame is one message.
+type (
+	client = testutil.WSClient
+	frame  = testutil.Frame
+)
 
 func (r *rig) dial(name string) *client {
 	r.t.Helper()
-	url := "ws" + strings.TrimPrefix(r.srv.URL, "http") + "/ws/" + name
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	c := &client{t: r.t, ws: ws, frames: make(chan frame, 4096)}
-	go func() {
-		defer close(c.frames)
-		for {
-			typ, data, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if typ == websocket.BinaryMessage {
-				c.frames <- frame{binary: data}
-				continue
-			}
-			var m map[string]any
-			_ = json.Unmarshal(data, &m)
-			c.frames <- frame{json: m}
-		}
-	}()
-	r.t.Cleanup(func() { ws.Close() })
-	return c
-}
-
-func (c *client) send(v any) {
-	c.t.Helper()
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.ws.WriteJSON(v); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// until collects frames until one matches, failing after d.
-func (c *client) until(d time.Duration, match func(frame) bool) []frame {
-	c.t.Helper()
-	var got []frame
-	deadline := time.After(d)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				c.t.Fatalf("connection closed; got %s", describe(got))
-			}
-			got = append(got, f)
-			if match(f) {
-				return got
-			}
-		case <-deadline:
-			c.t.Fatalf("timed out; got %s", describe(got))
-		}
-	}
+	return testutil.DialWS(r.t, "ws"+strings.TrimPrefix(r.srv.URL, "http")+"/ws/"+name, nil)
 }
 
 func typeIs(typ string) func(frame) bool {
-	return func(f frame) bool { return f.json != nil && f.json["type"] == typ }
+	return func(f frame) bool { return f.JSON != nil && f.JSON["type"] == typ }
 }
 
 func turnEnd(f frame) bool {
-	return f.json != nil && f.json["type"] == "system" && f.json["data"] == "turn end"
+	return f.JSON != nil && f.JSON["type"] == "system" && f.JSON["data"] == "turn end"
 }
 
-func describe(fs []frame) string {
-	var parts []string
-	for _, f := range fs {
-		if f.binary != nil {
-			parts = append(parts, "<binary>")
-			continue
-		}
-		b, _ := json.Marshal(f.json)
-		parts = append(parts, string(b))
-	}
-	return strings.Join(parts, "\n")
-}
+func describe(fs []frame) string { return testutil.Describe(fs) }
 
 func TestTextTurnStreamsTextAndSpeech(t *testing.T) {
 	r := newRig(t)
@@ -221,37 +148,37 @@ func TestTextTurnStreamsTextAndSpeech(t *testing.T) {
 		return llmtest.ChatReply{Chunks: []string{"你好，", "哥哥！", "今天喝茶吗？"}}
 	})
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "text"})
-	c.until(5*time.Second, typeIs("session_started"))
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "在吗"})
-	got := c.until(10*time.Second, turnEnd)
+	c.Send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.Until(5*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "在吗"})
+	got := c.Until(10*time.Second, turnEnd)
 
 	var text strings.Builder
 	first := -1
 	for i, f := range got {
-		if f.json["type"] == "gemini_response" {
+		if f.JSON["type"] == "gemini_response" {
 			if first < 0 {
 				first = i
-				if f.json["isNewMessage"] != true {
+				if f.JSON["isNewMessage"] != true {
 					t.Errorf("first delta not isNewMessage")
 				}
 			}
-			text.WriteString(f.json["text"].(string))
+			text.WriteString(f.JSON["text"].(string))
 		}
 	}
 	if text.String() != "你好，哥哥！今天喝茶吗？" {
 		t.Fatalf("streamed text %q\n%s", text.String(), describe(got))
 	}
-	if got[0].json["type"] != "user_activity" {
+	if got[0].JSON["type"] != "user_activity" {
 		t.Errorf("user_activity not first: %s", describe(got[:1]))
 	}
 	// TTS audio arrives as audio_chunk + exactly one binary frame.
-	more := c.until(10*time.Second, func(f frame) bool { return f.binary != nil })
+	more := c.Until(10*time.Second, func(f frame) bool { return f.Binary != nil })
 	all := append(got, more...)
 	pairs := 0
 	for i, f := range all {
-		if f.json != nil && f.json["type"] == "audio_chunk" {
-			if i+1 >= len(all) || all[i+1].binary == nil {
+		if f.JSON != nil && f.JSON["type"] == "audio_chunk" {
+			if i+1 >= len(all) || all[i+1].Binary == nil {
 				t.Fatalf("audio_chunk not followed by a binary frame:\n%s", describe(all))
 			}
 			pairs++
@@ -273,7 +200,7 @@ func TestTextTurnStreamsTextAndSpeech(t *testing.T) {
 	waitFor(t, func() bool { r.mu.Lock(); defer r.mu.Unlock(); return len(r.sent) == 1 && r.sent[0].Name() == "小天" })
 	// Ending the session settles it: the turns already cached are not sent
 	// again (the memory server summarises its whole open session).
-	c.send(map[string]any{"action": "end_session"})
+	c.Send(map[string]any{"action": "end_session"})
 	waitFor(t, func() bool {
 		r.mem.mu.Lock()
 		defer r.mem.mu.Unlock()
@@ -312,37 +239,37 @@ func TestBargeInDropsOldSpeech(t *testing.T) {
 		return llmtest.ChatReply{Chunks: []string{"好的。"}}
 	})
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "text"})
-	c.until(5*time.Second, typeIs("session_started"))
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "讲个长故事"})
-	before := c.until(10*time.Second, func(f frame) bool { return f.binary != nil }) // old speech is playing
+	c.Send(map[string]any{"action": "start_session", "input_type": "text"})
+	c.Until(5*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "讲个长故事"})
+	before := c.Until(10*time.Second, func(f frame) bool { return f.Binary != nil }) // old speech is playing
 	var oldID string
 	for _, f := range before {
-		if f.json != nil && f.json["type"] == "audio_chunk" {
-			oldID = f.json["speech_id"].(string)
+		if f.JSON != nil && f.JSON["type"] == "audio_chunk" {
+			oldID = f.JSON["speech_id"].(string)
 		}
 	}
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "停"})
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "停"})
 	seenActivity := false
-	after := c.until(10*time.Second, func(f frame) bool {
-		if f.json != nil && f.json["type"] == "user_activity" && f.json["interrupted_speech_id"] == oldID {
+	after := c.Until(10*time.Second, func(f frame) bool {
+		if f.JSON != nil && f.JSON["type"] == "user_activity" && f.JSON["interrupted_speech_id"] == oldID {
 			seenActivity = true
 		}
 		return seenActivity && turnEnd(f)
 	})
 	started := false
 	for i, f := range after {
-		if f.json != nil && f.json["type"] == "user_activity" && f.json["interrupted_speech_id"] == oldID {
+		if f.JSON != nil && f.JSON["type"] == "user_activity" && f.JSON["interrupted_speech_id"] == oldID {
 			started = true
 			continue
 		}
 		if !started {
 			continue
 		}
-		if f.json != nil && f.json["type"] == "audio_chunk" && f.json["speech_id"] == oldID {
+		if f.JSON != nil && f.JSON["type"] == "audio_chunk" && f.JSON["speech_id"] == oldID {
 			t.Fatalf("frame %d of the interrupted speech after user_activity", i)
 		}
-		if f.json != nil && f.json["type"] == "gemini_response" && strings.Contains(f.json["text"].(string), "很长") {
+		if f.JSON != nil && f.JSON["type"] == "gemini_response" && strings.Contains(f.JSON["text"].(string), "很长") {
 			t.Fatalf("old text after user_activity")
 		}
 	}
@@ -353,9 +280,9 @@ func TestErrorsMapToStatusCodes(t *testing.T) {
 		r := newRig(t)
 		r.prov.ScriptChat(func(req llmtest.ChatRequest) llmtest.ChatReply { return llmtest.ChatReply{Status: status} })
 		c := r.dial("小天")
-		c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "hi"})
-		got := c.until(10*time.Second, func(f frame) bool {
-			return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), code)
+		c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "hi"})
+		got := c.Until(10*time.Second, func(f frame) bool {
+			return f.JSON != nil && f.JSON["type"] == "status" && strings.Contains(f.JSON["message"].(string), code)
 		})
 		if len(got) == 0 {
 			t.Fatalf("%d: no status", status)
@@ -366,25 +293,25 @@ func TestErrorsMapToStatusCodes(t *testing.T) {
 func TestUnknownCharacterAndSecondTerminal(t *testing.T) {
 	r := newRig(t)
 	c := r.dial("nobody")
-	got := c.until(3*time.Second, typeIs("catgirl_switched"))
-	if f := got[len(got)-1]; f.json["old_catgirl"] != "nobody" || f.json["new_catgirl"] != "test" {
-		t.Fatalf("catgirl_switched = %v", f.json)
+	got := c.Until(3*time.Second, typeIs("catgirl_switched"))
+	if f := got[len(got)-1]; f.JSON["old_catgirl"] != "nobody" || f.JSON["new_catgirl"] != "test" {
+		t.Fatalf("catgirl_switched = %v", f.JSON)
 	}
 	a := r.dial("小天")
-	a.send(map[string]any{"action": "ping"})
-	a.until(3*time.Second, typeIs("pong"))
+	a.Send(map[string]any{"action": "ping"})
+	a.Until(3*time.Second, typeIs("pong"))
 	b := r.dial("小天")
-	b.send(map[string]any{"action": "ping"})
-	b.until(3*time.Second, typeIs("pong"))
+	b.Send(map[string]any{"action": "ping"})
+	b.Until(3*time.Second, typeIs("pong"))
 	// The older terminal is told and closed.
-	got = a.until(3*time.Second, func(f frame) bool {
-		return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), "CHARACTER_SWITCHING_TERMINAL")
+	got = a.Until(3*time.Second, func(f frame) bool {
+		return f.JSON != nil && f.JSON["type"] == "status" && strings.Contains(f.JSON["message"].(string), "CHARACTER_SWITCHING_TERMINAL")
 	})
 	_ = got
-	a.send(map[string]any{"action": "bogus"})
-	b.send(map[string]any{"action": "bogus"})
-	b.until(3*time.Second, func(f frame) bool {
-		return f.json != nil && f.json["type"] == "status" && strings.Contains(f.json["message"].(string), "UNKNOWN_ACTION")
+	a.Send(map[string]any{"action": "bogus"})
+	b.Send(map[string]any{"action": "bogus"})
+	b.Until(3*time.Second, func(f frame) bool {
+		return f.JSON != nil && f.JSON["type"] == "status" && strings.Contains(f.JSON["message"].(string), "UNKNOWN_ACTION")
 	})
 }
 
@@ -394,13 +321,13 @@ func TestTwoCharactersAtOnceAreIsolated(t *testing.T) {
 		return llmtest.ChatReply{Text: "reply to " + req.LastUser()}
 	})
 	a, b := r.dial("小天"), r.dial("test")
-	a.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "from-a"})
-	b.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "from-b"})
+	a.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "from-a"})
+	b.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "from-b"})
 	for _, x := range []struct {
 		c          *client
 		mine, them string
 	}{{a, "from-a", "from-b"}, {b, "from-b", "from-a"}} {
-		got := x.c.until(10*time.Second, turnEnd)
+		got := x.c.Until(10*time.Second, turnEnd)
 		s := describe(got)
 		if !strings.Contains(s, x.mine) || strings.Contains(s, x.them) {
 			t.Fatalf("cross-talk: %s", s)
@@ -418,13 +345,13 @@ func TestAgentResultIsToldInCharacter(t *testing.T) {
 		return llmtest.ChatReply{Text: "嗯。"}
 	})
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "stream_data", "input_type": "text", "data": "帮我查天气"})
-	c.until(10*time.Second, turnEnd)
+	c.Send(map[string]any{"action": "stream_data", "input_type": "text", "data": "帮我查天气"})
+	c.Until(10*time.Second, turnEnd)
 	ok := true
 	ev := bridge.Event{EventType: bridge.TypeTaskResult, LanlanName: bridge.For("小天"), Text: "done", Summary: "天气预报：明天晴", Status: "completed", Success: &ok}
 	r.hub.AgentEvent(bridge.Route(ev, r.hub.HasSession), ev)
-	got := c.until(10*time.Second, func(f frame) bool {
-		return f.json != nil && f.json["type"] == "gemini_response" && strings.Contains(f.json["text"].(string), "明天晴")
+	got := c.Until(10*time.Second, func(f frame) bool {
+		return f.JSON != nil && f.JSON["type"] == "gemini_response" && strings.Contains(f.JSON["text"].(string), "明天晴")
 	})
 	if !strings.Contains(describe(got), "agent_notification") {
 		t.Fatalf("no toast: %s", describe(got))
@@ -446,8 +373,8 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 		return llmtest.RealtimeReply{Chunks: []string{"听到了", "哥哥"}, Audio: [][]byte{pcm, pcm}}
 	})
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "audio"})
-	c.until(10*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "audio"})
+	c.Until(10*time.Second, typeIs("session_started"))
 	var conn *llmtest.RealtimeConn
 	select {
 	case conn = <-r.prov.RealtimeConns():
@@ -460,21 +387,19 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 		micFrame[i] = (i % 50) * 200
 	}
 	for i := 0; i < 20; i++ {
-		c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
+		c.Send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
 	}
 	bin := make([]byte, 960)
-	c.wmu.Lock()
-	_ = c.ws.WriteMessage(websocket.BinaryMessage, bin)
-	c.wmu.Unlock()
+	c.SendBinary(bin)
 	waitFor(t, func() bool { return conn.ReceivedAudio() > 0 })
 	conn.SpeechStarted()
 	conn.InputTranscript("你听得到吗")
 	conn.SpeechStopped()
 	conn.Respond()
-	got := c.until(10*time.Second, turnEnd)
+	got := c.Until(10*time.Second, turnEnd)
 	if s := describe(got); !strings.Contains(s, "<binary>") {
 		// Audio pairs travel on their own writer: they may follow turn end.
-		got = append(got, c.until(10*time.Second, func(f frame) bool { return f.binary != nil })...)
+		got = append(got, c.Until(10*time.Second, func(f frame) bool { return f.Binary != nil })...)
 	}
 	s := describe(got)
 	if !strings.Contains(s, "user_transcript") || !strings.Contains(s, "听到了") || !strings.Contains(s, "<binary>") {
@@ -491,17 +416,17 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 		return llmtest.RealtimeReply{Chunks: chunks, Audio: audio, Delay: 30 * time.Millisecond}
 	})
 	conn.Respond()
-	before := c.until(10*time.Second, func(f frame) bool { return f.binary != nil })
+	before := c.Until(10*time.Second, func(f frame) bool { return f.Binary != nil })
 	oldID := ""
 	for _, f := range before {
-		if f.json != nil && f.json["type"] == "audio_chunk" {
-			oldID = f.json["speech_id"].(string)
+		if f.JSON != nil && f.JSON["type"] == "audio_chunk" {
+			oldID = f.JSON["speech_id"].(string)
 		}
 	}
 	conn.SpeechStarted()
 	conn.SpeechStopped()
-	after := c.until(10*time.Second, func(f frame) bool {
-		return f.json != nil && f.json["type"] == "user_activity" && f.json["interrupted_speech_id"] == oldID
+	after := c.Until(10*time.Second, func(f frame) bool {
+		return f.JSON != nil && f.JSON["type"] == "user_activity" && f.JSON["interrupted_speech_id"] == oldID
 	})
 	_ = after
 	conn.WaitType(5*time.Second, "response.cancel")
@@ -509,8 +434,8 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 drain:
 	for {
 		select {
-		case f := <-c.frames:
-			if f.json != nil && f.json["type"] == "audio_chunk" && f.json["speech_id"] == oldID {
+		case f := <-c.Frames:
+			if f.JSON != nil && f.JSON["type"] == "audio_chunk" && f.JSON["speech_id"] == oldID {
 				t.Fatal("audio of the interrupted voice reply after user_activity")
 			}
 		case <-deadline:
@@ -519,10 +444,10 @@ drain:
 	}
 	// The provider drops: the page is told and the next input starts anew.
 	conn.CloseWith(1011, "internal error")
-	c.until(10*time.Second, typeIs("session_ended_by_server"))
+	c.Until(10*time.Second, typeIs("session_ended_by_server"))
 	// The next input starts a new session by itself.
-	c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
-	c.until(10*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
+	c.Until(10*time.Second, typeIs("session_started"))
 	select {
 	case <-r.prov.RealtimeConns():
 	case <-time.After(5 * time.Second):
@@ -545,8 +470,8 @@ func TestCascadedVoiceTurn(t *testing.T) {
 		return llmtest.ChatReply{Chunks: []string{"今天是晴天，", "适合散步。"}}
 	})
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "audio"})
-	c.until(5*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "audio"})
+	c.Until(5*time.Second, typeIs("session_started"))
 	silence := make([]int, 480)
 	tone := make([]int, 480)
 	for i := range tone {
@@ -554,13 +479,13 @@ func TestCascadedVoiceTurn(t *testing.T) {
 	}
 	send := func(frame []int, n int) {
 		for i := 0; i < n; i++ {
-			c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": frame})
+			c.Send(map[string]any{"action": "stream_data", "input_type": "audio", "data": frame})
 		}
 	}
 	send(silence, 30) // 300 ms: the noise floor
 	send(tone, 80)    // 800 ms of "speech"
 	send(silence, 80) // the VAD's hangover ends the utterance
-	got := c.until(15*time.Second, turnEnd)
+	got := c.Until(15*time.Second, turnEnd)
 	s := describe(got)
 	if !strings.Contains(s, "user_transcript") || !strings.Contains(s, "今天是晴天") {
 		t.Fatalf("cascaded turn:\n%s", s)
@@ -591,8 +516,8 @@ func TestHotSwapMovesAudioToTheNewSession(t *testing.T) {
 		return llmtest.RealtimeReply{Chunks: []string{"好的"}}
 	})
 	c := r.dial("小天")
-	c.send(map[string]any{"action": "start_session", "input_type": "audio"})
-	c.until(10*time.Second, typeIs("session_started"))
+	c.Send(map[string]any{"action": "start_session", "input_type": "audio"})
+	c.Until(10*time.Second, typeIs("session_started"))
 	first := <-r.prov.RealtimeConns()
 	micFrame := make([]int, 480)
 	for i := range micFrame {
@@ -604,7 +529,7 @@ func TestHotSwapMovesAudioToTheNewSession(t *testing.T) {
 		conn.InputTranscript(said)
 		conn.SpeechStopped()
 		conn.Respond()
-		c.until(10*time.Second, turnEnd)
+		c.Until(10*time.Second, turnEnd)
 	}
 	turn(first, "第一句") // triggers the renewal: the session so far is settled
 	waitFor(t, func() bool { r.mem.mu.Lock(); defer r.mem.mu.Unlock(); return len(r.mem.settled) == 1 })
@@ -620,7 +545,7 @@ func TestHotSwapMovesAudioToTheNewSession(t *testing.T) {
 	turn(first, "第三句") // swaps
 	oldAudio := first.ReceivedAudio()
 	for i := 0; i < 30; i++ {
-		c.send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
+		c.Send(map[string]any{"action": "stream_data", "input_type": "audio", "data": micFrame})
 	}
 	waitFor(t, func() bool { return second.ReceivedAudio() > 0 })
 	time.Sleep(200 * time.Millisecond)
