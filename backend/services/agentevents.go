@@ -27,6 +27,10 @@ type agentEvents struct {
 	analyzer   *analyzer // mirrors the agent's master switch from its status snapshots
 	now        func() time.Time
 	inFlight   map[string]bridge.Task // by task id; touched only from handle (the bridge serialises it)
+	// answers reports whether the agent server still answers HTTP: late
+	// heartbeats from a starved but living agent (a loaded machine, a
+	// long GC) must not fail tasks that are still running. Nil: never.
+	answers func() bool
 }
 
 func newAgentEvents(log *slog.Logger) *agentEvents {
@@ -54,6 +58,10 @@ func (a *agentEvents) handle(ev bridge.Event) {
 	case bridge.TypeTaskResult:
 		delete(a.inFlight, ev.TaskID)
 	case bridge.TypeAgentLost:
+		if ev.Status == bridge.AgentLostTimeout && len(a.inFlight) > 0 && a.answers != nil && a.answers() {
+			a.log.Warn("agent heartbeats late but its server answers; its tasks are kept", "tasks", len(a.inFlight))
+			return
+		}
 		a.failInFlight(ev)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"neko/backend/agent"
 	"neko/backend/bridge"
@@ -89,6 +90,7 @@ func (s *Services) buildAgent() (*component, error) {
 
 func (s *Services) buildMain() (*component, error) {
 	router := newAgentEvents(s.opts.Log)
+	router.answers = s.agentAnswers
 	s.bridgeM = bridge.NewMainSide(s.bridgeConfig(), router.handle, s.opts.Log)
 	if err := s.bridgeM.Start(s.ctx); err != nil {
 		return nil, err
@@ -134,6 +136,23 @@ func (s *Services) buildMain() (*component, error) {
 		ex.closeWorkFS()
 		return ms.Close()
 	}}, nil
+}
+
+// agentAnswers reports whether the agent server answers /health within
+// half a second (a killed process refuses at once).
+func (s *Services) agentAnswers() bool {
+	ctx, cancel := context.WithTimeout(s.ctx, 500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/health", s.Ports.Agent), nil)
+	if err != nil {
+		return false
+	}
+	resp, err := s.internalClient().Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // internalClient talks to the memory and agent servers: loopback only, no
