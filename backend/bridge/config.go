@@ -57,7 +57,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-func (c Config) endpoint(port int) string { return fmt.Sprintf("tcp://%s:%d", c.Host, port) }
+// endpoint is a socket address on our frame-limited TCP transport.
+func (c Config) endpoint(port int) string {
+	registerTransport()
+	return fmt.Sprintf("%s://%s:%d", transportName, c.Host, port)
+}
 
 func discardIfNil(l *slog.Logger) *slog.Logger {
 	if l == nil {

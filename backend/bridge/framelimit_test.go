@@ -1,0 +1,78 @@
+package bridge_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"neko/backend/bridge"
+)
+
+// rawZMTPPush is what any local process can send to the main side's PULL
+// port: a valid ZMTP 3 greeting and READY, then a frame header announcing
+// 2^62 bytes.
+func rawZMTPPush() []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 0})
+	mech := make([]byte, 20)
+	copy(mech, "NULL")
+	b.Write(mech)
+	b.WriteByte(0)            // as-server
+	b.Write(make([]byte, 31)) // filler
+	var ready bytes.Buffer
+	ready.WriteByte(5)
+	ready.WriteString("READY")
+	ready.WriteByte(byte(len("Socket-Type")))
+	ready.WriteString("Socket-Type")
+	_ = binary.Write(&ready, binary.BigEndian, uint32(4))
+	ready.WriteString("PUSH")
+	b.Write([]byte{0x04, byte(ready.Len())})
+	b.Write(ready.Bytes())
+	b.Write([]byte{0x02, 0x40, 0, 0, 0, 0, 0, 0, 0})
+	return b.Bytes()
+}
+
+// A hostile frame header on a bridge port costs that connection, not the
+// app: the main side stays up and the real agent's events still arrive.
+func TestHostileFrameHeaderDoesNotCrash(t *testing.T) {
+	cfg := testConfig(t)
+	got := make(chan bridge.Event, 8)
+	_, a := startPair(t, cfg, func(ev bridge.Event) {
+		if ev.EventType == bridge.TypeTaskResult {
+			got <- ev
+		}
+	})
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.AgentPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(rawZMTPPush()); err != nil {
+			t.Fatal(err)
+		}
+		// The main side drops the connection.
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 256)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				break
+			}
+		}
+		c.Close()
+	}
+	ok := true
+	if err := a.Send(bridge.Event{EventType: bridge.TypeTaskResult, LanlanName: bridge.For("小天"), Text: "still here", Success: &ok}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-got:
+		if ev.Text != "still here" {
+			t.Fatalf("event %+v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the agent's event did not arrive after the hostile connections")
+	}
+}
