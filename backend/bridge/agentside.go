@@ -229,15 +229,38 @@ func (a *AgentSide) recvSub(ctx context.Context, sub zmq4.Socket) {
 			continue
 		}
 		a.lastSub.Store(time.Now().UnixNano())
-		if ev.EventType == TypeHeartbeat {
+		switch ev.EventType {
+		case TypeHeartbeat:
 			a.beatSub.Store(true)
-			continue
+		case TypeAnalyzeRequest:
+			// The original's legacy path publishes analyze requests (no
+			// ack): they join the acknowledged ones.
+			if ev.EventID == "" || a.seen.add(ev.EventID) {
+				a.offerAnalyze(ev)
+			}
+		default:
+			// Never block here: this loop also reads main's heartbeats,
+			// and a reader that stalls would make the link flap.
+			select {
+			case a.session <- ev:
+			default:
+				a.log.Debug("session event dropped: its queue is full", "type", ev.EventType)
+			}
 		}
-		select {
-		case a.session <- ev:
-		case <-ctx.Done():
-			return
-		}
+	}
+}
+
+// offerAnalyze queues an analyze request, or drops it with a warning when
+// the agent is that far behind (recvPull checks for room before it acks, so
+// an acknowledged request is dropped only if a legacy one took the last
+// slot in between).
+func (a *AgentSide) offerAnalyze(ev Event) bool {
+	select {
+	case a.analyze <- ev:
+		return true
+	default:
+		a.log.Warn("analyze request dropped: the agent is behind", "event_id", ev.EventID, "lanlan_name", ev.Name())
+		return false
 	}
 }
 
@@ -261,15 +284,18 @@ func (a *AgentSide) recvPull(ctx context.Context, pull zmq4.Socket) {
 			continue
 		}
 		// Ack every copy (the first ack may have been lost), deliver once.
+		// With no room left the request is not acknowledged: main retries
+		// once and then reports the agent busy, rather than this loop
+		// stalling (it also reads main's heartbeats).
+		if len(a.analyze) == cap(a.analyze) {
+			a.log.Warn("analyze request not taken: the agent is behind", "event_id", ev.EventID)
+			continue
+		}
 		_ = a.Send(Event{EventType: TypeAnalyzeAck, EventID: ev.EventID, LanlanName: ev.LanlanName})
 		if ev.EventID != "" && !a.seen.add(ev.EventID) {
 			continue
 		}
-		select {
-		case a.analyze <- ev:
-		case <-ctx.Done():
-			return
-		}
+		a.offerAnalyze(ev)
 	}
 }
 

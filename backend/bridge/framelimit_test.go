@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -74,5 +75,48 @@ func TestHostileFrameHeaderDoesNotCrash(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the agent's event did not arrive after the hostile connections")
+	}
+}
+
+// An agent that does not keep up (nobody reads its session events, its
+// analyze queue is full) keeps the link up: heartbeats are still read, and
+// a request it cannot take is refused rather than acknowledged and lost.
+func TestSlowAgentKeepsTheLinkUp(t *testing.T) {
+	cfg := testConfig(t)
+	lost := make(chan bridge.Event, 4)
+	m, a := startPair(t, cfg, func(ev bridge.Event) {
+		if ev.EventType == bridge.TypeAgentLost {
+			lost <- ev
+		}
+	})
+	for i := 0; i < 200; i++ {
+		if err := m.Publish(bridge.Event{EventType: bridge.TypeSessionEvent, LanlanName: bridge.For("小天"), Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Publish(bridge.Event{EventType: bridge.TypeAnalyzeRequest, LanlanName: bridge.For("小天"), Trigger: "turn_end"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The analyze queue fills up with the legacy requests: the next one is
+	// refused (no ack), not swallowed.
+	waitFor(t, 5*time.Second, "analyze queue full", func() bool { return len(a.Analyze()) == cap(a.Analyze()) })
+	if _, err := m.Analyze(context.Background(), bridge.Event{LanlanName: bridge.For("小天")}); err == nil {
+		t.Fatal("a request the agent had no room for was acknowledged")
+	}
+	// Two peer timeouts later the link has not been declared lost.
+	select {
+	case ev := <-lost:
+		t.Fatalf("link lost while the agent was slow: %+v", ev)
+	case <-time.After(2 * cfg.PeerTimout):
+	}
+	if !m.AgentAlive() || !a.Connected() {
+		t.Fatal("heartbeats stopped while the agent was slow")
+	}
+	// Once the agent catches up, requests are taken again.
+	for len(a.Analyze()) > 0 {
+		<-a.Analyze()
+	}
+	if _, err := m.Analyze(context.Background(), bridge.Event{LanlanName: bridge.For("小天")}); err != nil {
+		t.Fatalf("after catching up: %v", err)
 	}
 }
