@@ -76,18 +76,26 @@ func (h *Handler) readModelJSON(mm Live2DModel, dir string) (*config.Object, str
 	return o, file, nil
 }
 
-func (h *Handler) getModelConfig(w http.ResponseWriter, r *http.Request) {
+// modelJSON reads the model3.json of the model the request names, answering
+// the error itself when there is none or it is broken.
+func (h *Handler) modelJSON(w http.ResponseWriter, r *http.Request) (*config.Object, bool) {
 	mm, dir, ok := h.resolveLive2D(r.PathValue("name"))
 	if !ok {
 		notFound(w, "the model")
-		return
+		return nil, false
 	}
 	o, _, err := h.readModelJSON(mm, dir)
 	if err != nil {
 		httpjson.Error(w, 500, "invalid_model", err.Error())
-		return
+		return nil, false
 	}
-	httpjson.Write(w, 200, map[string]any{"success": true, "config": o})
+	return o, true
+}
+
+func (h *Handler) getModelConfig(w http.ResponseWriter, r *http.Request) {
+	if o, ok := h.modelJSON(w, r); ok {
+		httpjson.Write(w, 200, map[string]any{"success": true, "config": o})
+	}
 }
 
 func (h *Handler) postModelConfig(w http.ResponseWriter, r *http.Request) {
@@ -123,18 +131,9 @@ type emotionMapping struct {
 }
 
 func (h *Handler) getLive2DEmotions(w http.ResponseWriter, r *http.Request) {
-	mm, dir, ok := h.resolveLive2D(r.PathValue("name"))
-	if !ok {
-		notFound(w, "the model")
-		return
+	if o, ok := h.modelJSON(w, r); ok {
+		httpjson.Write(w, 200, map[string]any{"success": true, "config": emotionsOf(o)})
 	}
-	o, _, err := h.readModelJSON(mm, dir)
-	if err != nil {
-		httpjson.Error(w, 500, "invalid_model", err.Error())
-		return
-	}
-	em := emotionsOf(o)
-	httpjson.Write(w, 200, map[string]any{"success": true, "config": em})
 }
 
 // emotionsOf returns a model3.json's emotion mapping: the stored
