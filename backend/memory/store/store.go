@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
@@ -84,7 +85,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		f(&o)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(" + o.sync + ")", "foreign_keys(ON)"} {
+	// cache_size: 1 MiB of pages per connection (SQLite's default is 2 MiB);
+	// with a few connections per character the default let a companion's
+	// memory creep up for hours as old archive pages were read.
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(" + o.sync + ")", "foreign_keys(ON)", "cache_size(-1024)"} {
 		q.Add("_pragma", p)
 	}
 	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -93,6 +97,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(4)
 	sdb.SetMaxIdleConns(4)
+	sdb.SetConnMaxIdleTime(2 * time.Minute) // an idle character gives its caches back
 	if _, err := sdb.ExecContext(ctx, schema); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)

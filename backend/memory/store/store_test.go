@@ -143,3 +143,16 @@ func TestCJKKeywordSearch(t *testing.T) {
 		t.Fatalf("%v %+v", err, hits)
 	}
 }
+
+// Every connection keeps at most 1 MiB of cached pages (SQLite's default is
+// twice that), so a long-running companion's memory stays bounded.
+func TestConnectionsHaveBoundedPageCache(t *testing.T) {
+	db := openDB(t)
+	var size int
+	if err := db.SQL().QueryRowContext(context.Background(), "PRAGMA cache_size").Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if size != -1024 {
+		t.Fatalf("cache_size = %d, want -1024 (1 MiB)", size)
+	}
+}
