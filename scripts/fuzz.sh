@@ -10,6 +10,8 @@
 #   FUZZ_MATCH     only targets whose "package-dir.FuzzName" matches this ERE
 #   FUZZ_PARALLEL  fuzzing workers per target (go test -parallel; default GOMAXPROCS)
 #   FUZZ_TAGS      build tags passed to go test -tags
+#   FUZZ_MINIMIZETIME  -fuzzminimizetime (go's default is 60s per new input;
+#                  long runs on big inputs spend most of their time there)
 #   FUZZ_LOGDIR    keep each target's full output here (default: a temp folder)
 #
 # A crashing input is written by go test to <pkg>/testdata/fuzz/<FuzzName>/;
@@ -26,6 +28,7 @@ mkdir -p "$LOGDIR"
 extra=()
 if [[ -n "${FUZZ_PARALLEL:-}" ]]; then extra+=(-parallel "$FUZZ_PARALLEL"); fi
 if [[ -n "${FUZZ_TAGS:-}" ]]; then extra+=(-tags "$FUZZ_TAGS"); fi
+if [[ -n "${FUZZ_MINIMIZETIME:-}" ]]; then extra+=(-fuzzminimizetime "$FUZZ_MINIMIZETIME"); fi
 
 # "dir FuzzName" pairs from every _test.go outside vendored and generated trees.
 targets=()

@@ -21,7 +21,7 @@ type Splitter struct {
 	FirstMinComma int
 	released      bool // a clause was returned
 	// MaxRunes forces a cut at the last space (or anywhere for CJK) once a
-	// clause grows this long without punctuation.
+	// clause grows this long without punctuation, and anywhere at twice it.
 	MaxRunes int
 }
 
@@ -117,6 +117,11 @@ func (s *Splitter) cut() int {
 				return i + 1
 			}
 			continue
+		}
+		if i+1 >= 2*s.MaxRunes {
+			// Nowhere to cut (a long URL, Thai, a run of symbols): a hard
+			// cut keeps the buffer, rescanned on every delta, bounded.
+			return i + 1
 		}
 		end := -1
 		switch {

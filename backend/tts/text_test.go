@@ -100,6 +100,30 @@ func TestSplitterLongClauseIsCut(t *testing.T) {
 	}
 }
 
+// A reply with nowhere to cut (a long URL, Thai, base64) must not pile up:
+// the Splitter rescans its buffer on every delta, so an unbounded buffer
+// makes streaming quadratic.
+func TestSplitterCutsRunWithoutSpaces(t *testing.T) {
+	for _, unit := range []string{"a", "ก", "-1", "a.b"} {
+		s := tts.NewSplitter()
+		var clauses []string
+		for range 2000 {
+			clauses = append(clauses, s.Push(unit)...)
+		}
+		if len(clauses) == 0 {
+			t.Fatalf("%q×2000: no clause released", unit)
+		}
+		for _, c := range clauses {
+			if n := utf8.RuneCountInString(c); n > 2*s.MaxRunes {
+				t.Fatalf("%q: clause of %d runes > 2×MaxRunes", unit, n)
+			}
+		}
+		if rest := utf8.RuneCountInString(s.Flush()); rest > 2*s.MaxRunes {
+			t.Fatalf("%q: %d runes left buffered", unit, rest)
+		}
+	}
+}
+
 func TestDetectLanguage(t *testing.T) {
 	cases := map[string]string{
 		"Hello, how are you?": "en",
