@@ -183,6 +183,12 @@ func (s *Server) HealthExtra() map[string]any {
 	return map[string]any{"agent_flags": f}
 }
 
+// AnnounceStatus sends the current status to main without changing it
+// (when the bridge comes up).
+func (s *Server) AnnounceStatus() {
+	s.send(bridge.Event{EventType: bridge.TypeAgentStatusUpdate, Snapshot: s.Snapshot()})
+}
+
 func (s *Server) statusChanged() {
 	s.mu.Lock()
 	s.revision++

@@ -35,6 +35,7 @@ type AgentSide struct {
 	connected atomic.Bool
 	recreates atomic.Int64
 	seq       atomic.Uint64
+	onConnect atomic.Pointer[func()]
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -55,6 +56,12 @@ func (a *AgentSide) Session() <-chan Event { return a.session }
 
 // Connected reports whether main's heartbeats arrive on both inbound sockets.
 func (a *AgentSide) Connected() bool { return a.connected.Load() }
+
+// OnConnect sets fn to run (on its own goroutine) each time the link to
+// main comes up: at first contact and after every reconnect, so the agent
+// can announce its state to a main server that restarted, or that still
+// holds what an earlier agent process said.
+func (a *AgentSide) OnConnect(fn func()) { a.onConnect.Store(&fn) }
 
 // Recreated counts socket rebuilds.
 func (a *AgentSide) Recreated() int64 { return a.recreates.Load() }
@@ -201,7 +208,12 @@ func (a *AgentSide) watch(ctx context.Context, push zmq4.Socket) {
 		if err := push.Send(zmq4.NewMsg(b)); err != nil {
 			a.sendFail.Store(true)
 		}
-		a.connected.Store(subOK && pullOK && a.beatSub.Load() && a.beatPull.Load())
+		up := subOK && pullOK && a.beatSub.Load() && a.beatPull.Load()
+		if !a.connected.Swap(up) && up {
+			if fn := a.onConnect.Load(); fn != nil && *fn != nil {
+				go (*fn)()
+			}
+		}
 		if !subOK || !pullOK || a.sendFail.Load() {
 			a.log.Warn("main server unreachable; recreating sockets", "sub_ok", subOK, "pull_ok", pullOK, "send_failed", a.sendFail.Load())
 			return

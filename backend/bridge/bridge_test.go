@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -299,6 +300,56 @@ func TestRecoveryAfterMainRestart(t *testing.T) {
 		return err == nil && m2.SessionReady() && a.Connected()
 	})
 	t.Logf("healed in %v (agent socket generations: %d)", time.Since(restarted), a.Recreated())
+}
+
+// The agent side says when the link comes up, at first and again after main
+// restarts, so the agent can tell a new main server its state.
+func TestOnConnectAfterMainRestart(t *testing.T) {
+	cfg := testConfig(t)
+	got := make(chan bridge.Event, 8)
+	onEvent := func(ev bridge.Event) {
+		if ev.EventType == bridge.TypeAgentStatusUpdate {
+			got <- ev
+		}
+	}
+	m := bridge.NewMainSide(cfg, onEvent, nil)
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := bridge.NewAgentSide(cfg, nil)
+	var ups atomic.Int64
+	a.OnConnect(func() {
+		n := ups.Add(1)
+		_ = a.Send(bridge.Event{EventType: bridge.TypeAgentStatusUpdate, Snapshot: map[string]any{"up": float64(n)}})
+	})
+	a.Start(context.Background())
+	defer a.Close()
+	go func() {
+		for range a.Analyze() {
+		}
+	}()
+	waitEvent := func(want float64) {
+		t.Helper()
+		select {
+		case ev := <-got:
+			if ev.Snapshot["up"] != want {
+				t.Fatalf("status %v, want up=%v", ev.Snapshot, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no status announced for connection %v", want)
+		}
+	}
+	waitEvent(1)
+	m.Close()
+	m2 := bridge.NewMainSide(cfg, onEvent, nil)
+	if err := m2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	waitEvent(2)
+	if n := ups.Load(); n != 2 {
+		t.Fatalf("OnConnect ran %d times for two connections", n)
+	}
 }
 
 // The main side tells its owner when the agent is gone: once its heartbeats

@@ -76,7 +76,6 @@ func (c storeCharacters) Profile(name string) (map[string]any, bool) {
 
 func (s *Services) buildAgent() (*component, error) {
 	s.bridgeA = bridge.NewAgentSide(s.bridgeConfig(), s.opts.Log)
-	s.bridgeA.Start(s.ctx)
 	a, err := agent.New(agent.DefaultConfig(filepath.Join(s.Store.Paths.Root, "agent")), agent.Deps{
 		Endpoint: s.endpoint,
 		Analyze:  s.bridgeA.Analyze(),
@@ -85,6 +84,10 @@ func (s *Services) buildAgent() (*component, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Main mirrors the agent's switches from its status updates; a main that
+	// restarted, or that heard an earlier agent process, learns them here.
+	s.bridgeA.OnConnect(a.AnnounceStatus)
+	s.bridgeA.Start(s.ctx)
 	return &component{handler: a.Handler(), healthExtra: a.HealthExtra, run: a.Run, close: a.Close}, nil
 }
 
