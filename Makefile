@@ -14,7 +14,7 @@ deps:
 
 # The frontend is built into frontend/dist and embedded into the binary.
 frontend: frontend/dist/index.html
-frontend/dist/index.html: $(FRONTEND_SRC)
+frontend/dist/index.html: $(FRONTEND_SRC) | deps
 	@if [ -f frontend/package.json ]; then cd frontend && npm run build; fi
 
 build: frontend
