@@ -10,6 +10,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
+	"neko/backend/atomicfile"
 	"neko/backend/config"
 )
 
@@ -64,7 +65,7 @@ func (a *App) updatePrefs(fn func(p *desktopPrefs)) desktopPrefs {
 
 func (a *App) savePrefsLocked() {
 	b, _ := json.MarshalIndent(a.prefs, "", "  ")
-	if err := config.WriteFileAtomic(a.svc.Store.Paths.File("desktop.json"), b, 0o644); err != nil {
+	if err := atomicfile.Write(a.svc.Store.Paths.File("desktop.json"), b, 0o644); err != nil {
 		a.log.Warn("save desktop preferences", "err", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"neko/backend/atomicfile"
 	"neko/backend/config"
 	"neko/backend/httpjson"
 )
@@ -505,7 +506,7 @@ func (s *Server) saveCard(w http.ResponseWriter, r *http.Request) {
 	card := profile.Clone()
 	_ = card.Set(config.KeyProfileName, name)
 	data, _ := json.MarshalIndent(card, "", "  ")
-	if err := config.WriteFileAtomic(filepath.Join(s.deps.Store.Paths.CharacterCards, name+".chara.json"), data, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.deps.Store.Paths.CharacterCards, name+".chara.json"), data, 0o644); err != nil {
 		s.reply(w, err, nil)
 		return
 	}

@@ -9,9 +9,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
+	"neko/backend/atomicfile"
 	"neko/backend/config"
 	"neko/backend/httpjson"
 )
@@ -80,7 +80,7 @@ func (s *Server) reply(w http.ResponseWriter, err error, ok any) {
 		status, code := http.StatusBadRequest, "invalid"
 		var pe *os.PathError
 		switch {
-		case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		case atomicfile.IsDiskFull(err):
 			status, code = http.StatusInsufficientStorage, "disk_full"
 			s.log.Error("config write failed", "err", err)
 		case errors.As(err, &pe):

@@ -139,7 +139,7 @@ func (c *character) saveRecent() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(c.srv.recentPath(c.name), b, 0o600, c.srv.cfg.NoFsync); err != nil {
+	if err := c.srv.writeFile(c.srv.recentPath(c.name), b, 0o600); err != nil {
 		return err
 	}
 	c.gen++

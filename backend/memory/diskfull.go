@@ -2,9 +2,10 @@ package memory
 
 import (
 	"errors"
-	"syscall"
 
 	"modernc.org/sqlite"
+
+	"neko/backend/atomicfile"
 )
 
 // sqliteFull is SQLITE_FULL, the primary result code of a write that found
@@ -14,7 +15,7 @@ const sqliteFull = 13
 // isDiskFull reports whether err comes from a write that ran out of disk
 // space: ENOSPC or EDQUOT from a file write, or SQLITE_FULL.
 func isDiskFull(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+	if atomicfile.IsDiskFull(err) {
 		return true
 	}
 	var se *sqlite.Error

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"neko/backend/atomicfile"
 	"neko/backend/config"
 	"neko/backend/guard"
 	"neko/backend/httpjson"
@@ -117,7 +118,7 @@ func (h *Handler) postModelConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, _ := json.MarshalIndent(o, "", "  ")
-	if err := config.WriteFileAtomic(filepath.Join(dir, path.Base(mm.Path)), b, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, path.Base(mm.Path)), b, 0o644); err != nil {
 		httpjson.Error(w, 500, "write_failed", err.Error())
 		return
 	}
@@ -194,7 +195,7 @@ func (h *Handler) postLive2DEmotions(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = o.Set("EmotionMapping", em)
 	b, _ := json.MarshalIndent(o, "", "  ")
-	if err := config.WriteFileAtomic(file, b, 0o644); err != nil {
+	if err := atomicfile.Write(file, b, 0o644); err != nil {
 		httpjson.Error(w, 500, "write_failed", err.Error())
 		return
 	}

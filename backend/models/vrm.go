@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"neko/backend/config"
+	"neko/backend/atomicfile"
 	"neko/backend/guard"
 	"neko/backend/httpjson"
 )
@@ -210,7 +210,7 @@ func (h *Handler) postVRMEmotions(w http.ResponseWriter, r *http.Request) {
 	all := h.readVRMMappings()
 	all[r.PathValue("name")] = cfg
 	b, _ := json.MarshalIndent(all, "", "  ")
-	if err := config.WriteFileAtomic(h.mappingFile(), b, 0o644); err != nil {
+	if err := atomicfile.Write(h.mappingFile(), b, 0o644); err != nil {
 		httpjson.Error(w, 500, "write_failed", err.Error())
 		return
 	}

@@ -7,27 +7,20 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"neko/backend/config"
+	"neko/backend/atomicfile"
 )
 
 // KeyFileMode is the permission of every file that holds a secret.
 const KeyFileMode fs.FileMode = 0o600
 
-// WriteFileAtomic writes data to path so that a reader, or a crash, sees
-// either the old content or the new, never a mix: it writes a temporary file
-// in the same folder with perm, syncs it, renames it over path and syncs the
-// folder. Missing parent folders are created with mode 0700.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+// WriteKeyFile writes a file holding secrets atomically with mode 0600
+// (missing parent folders are created with mode 0700).
+func WriteKeyFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	return config.WriteFileAtomic(path, data, perm)
-}
-
-// WriteKeyFile writes a file holding secrets atomically with mode 0600.
-func WriteKeyFile(path string, data []byte) error {
-	return WriteFileAtomic(path, data, KeyFileMode)
+	return atomicfile.Write(path, data, KeyFileMode)
 }
 
 // ReadKeyFile reads a file holding secrets. If the file is readable by group

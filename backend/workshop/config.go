@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"neko/backend/config"
+	"neko/backend/atomicfile"
 )
 
 // ConfigFile is the workshop settings file inside the config folder.
@@ -134,5 +134,5 @@ func checkFolderSetting(key, p string) (string, error) {
 // writeFileAtomic writes data to a temp file in the same folder, fsyncs it and
 // renames it over path.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return config.WriteFileAtomic(path, data, perm)
+	return atomicfile.Write(path, data, perm)
 }

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"neko/backend/config"
+	"neko/backend/atomicfile"
 )
 
 // LocalKey groups voices registered on a local TTS server.
@@ -158,7 +158,7 @@ func (s *Store) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode voice storage: %w", err)
 	}
-	if err := config.WriteFileAtomic(s.path, b, 0o600); err != nil {
+	if err := atomicfile.Write(s.path, b, 0o600); err != nil {
 		return fmt.Errorf("save voice storage: %w", err)
 	}
 	return nil
