@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"maps"
 	"strings"
 	"unicode/utf8"
 )
@@ -118,10 +119,7 @@ func maskValue(v any, secret bool) (any, bool) {
 			m, ch := maskValue(e, secret || IsSecretKey(k))
 			if ch {
 				if cp == nil {
-					cp = make(map[string]any, len(t))
-					for k2, e2 := range t {
-						cp[k2] = e2
-					}
+					cp = maps.Clone(t)
 				}
 				cp[k] = m
 			}

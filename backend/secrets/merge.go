@@ -1,5 +1,7 @@
 package secrets
 
+import "maps"
+
 // KeepStored returns the value to store for one secret field: the stored
 // value when the incoming one is a masked placeholder (the UI sent back what
 // GET showed it), otherwise the incoming value. An empty incoming value
@@ -43,10 +45,7 @@ func merge(in, st any, secret bool) (any, bool) {
 			m, ch := merge(e, se, secret || IsSecretKey(k))
 			if ch {
 				if cp == nil {
-					cp = make(map[string]any, len(t))
-					for k2, e2 := range t {
-						cp[k2] = e2
-					}
+					cp = maps.Clone(t)
 				}
 				cp[k] = m
 			}
