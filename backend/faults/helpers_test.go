@@ -9,41 +9,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
-	"neko/backend/launcher"
 	"neko/backend/services"
+	"neko/backend/testutil/servertest"
 )
 
-func TestMain(m *testing.M) {
-	// A child process of a split-mode test: run the servers the args name
-	// (`serve --only agent …`) until a signal, exactly as the neko binary's
-	// headless main does.
-	if args := os.Getenv("NEKO_FAULTS_CHILD_ARGS"); args != "" {
-		o, err := launcher.Parse(strings.Fields(args), os.Getenv)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(launcher.RunHeadless(o, nil, os.Stdout, os.Stderr))
-	}
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*pubMWriter).run"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*qreader).listen"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*socket).connReaper"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*Conn).read"),
-		goleak.IgnoreAnyFunction("internal/poll.runtime_pollWait"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-	)
-}
+func TestMain(m *testing.M) { servertest.Main(m, "NEKO_FAULTS_CHILD_ARGS") }
 
 // logBuf collects a server's log for assertions and failure messages.
 type logBuf struct {

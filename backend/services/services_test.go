@@ -18,33 +18,12 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"neko/backend/launcher"
 	"neko/backend/services"
+	"neko/backend/testutil/servertest"
 )
 
-func TestMain(m *testing.M) {
-	// A child process of TestSplitModeAgentRestart: run one server and exit
-	// on SIGTERM, like `neko serve --only agent`.
-	if args := os.Getenv("NEKO_TEST_CHILD_ARGS"); args != "" {
-		o, err := launcher.Parse(strings.Fields(args), os.Getenv)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(launcher.RunHeadless(o, nil, os.Stdout, os.Stderr))
-	}
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*pubMWriter).run"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*qreader).listen"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*socket).connReaper"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*Conn).read"),
-		goleak.IgnoreAnyFunction("internal/poll.runtime_pollWait"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-	)
-}
+func TestMain(m *testing.M) { servertest.Main(m, "NEKO_TEST_CHILD_ARGS") }
 
 func zeroPorts() services.Ports { return services.Ports{} }
 
