@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"neko/backend/services"
+	"neko/backend/testutil"
 	"neko/backend/testutil/servertest"
 )
 
@@ -99,49 +98,22 @@ func mustCall(t testing.TB, s *services.Services, method, path string, body any)
 	return out
 }
 
-// page is a WebSocket client of /ws/{name}: every text frame goes to a
-// channel the test reads with a deadline.
+// page is a WebSocket client of /ws/{name} that reads its JSON frames
+// with a deadline and keeps what it saw for failure messages.
 type page struct {
 	t    testing.TB
-	ws   *websocket.Conn
-	msgs chan map[string]any
+	c    *testutil.WSClient
 	seen []map[string]any
 }
 
 func openPage(t testing.TB, s *services.Services, name string) *page {
 	t.Helper()
 	url := fmt.Sprintf("ws://127.0.0.1:%d/ws/%s?token=%s", s.Ports.Main, name, s.Token())
-	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Main)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &page{t: t, ws: ws, msgs: make(chan map[string]any, 4096)}
-	go func() {
-		defer close(p.msgs)
-		for {
-			typ, b, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if typ != websocket.TextMessage {
-				continue
-			}
-			var m map[string]any
-			if json.Unmarshal(b, &m) == nil {
-				p.msgs <- m
-			}
-		}
-	}()
-	t.Cleanup(func() { ws.Close() })
-	return p
+	c := testutil.DialWS(t, url, http.Header{"Origin": {fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Main)}})
+	return &page{t: t, c: c}
 }
 
-func (p *page) send(v any) {
-	p.t.Helper()
-	if err := p.ws.WriteJSON(v); err != nil {
-		p.t.Fatalf("write: %v", err)
-	}
-}
+func (p *page) send(v any) { p.t.Helper(); p.c.Send(v) }
 
 // sayText sends one typed chat message.
 func (p *page) sayText(text string) {
@@ -156,9 +128,13 @@ func (p *page) waitFor(d time.Duration, what string, ok func(m map[string]any) b
 	defer timer.Stop()
 	for {
 		select {
-		case m, open := <-p.msgs:
+		case f, open := <-p.c.Frames:
 			if !open {
 				p.t.Fatalf("socket closed while waiting for %s; seen %s", what, p.summary())
+			}
+			m := f.JSON
+			if m == nil {
+				continue // binary audio
 			}
 			p.seen = append(p.seen, m)
 			if ok(m) {
