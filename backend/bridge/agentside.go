@@ -57,7 +57,7 @@ func (a *AgentSide) Session() <-chan Event { return a.session }
 // Connected reports whether main's heartbeats arrive on both inbound sockets.
 func (a *AgentSide) Connected() bool { return a.connected.Load() }
 
-// OnConnect sets fn to run (on its own goroutine) each time the link to
+// OnConnect sets fn to run (on its own goroutine, which Close waits for) each time the link to
 // main comes up: at first contact and after every reconnect, so the agent
 // can announce its state to a main server that restarted, or that still
 // holds what an earlier agent process said.
@@ -211,7 +211,8 @@ func (a *AgentSide) watch(ctx context.Context, push zmq4.Socket) {
 		up := subOK && pullOK && a.beatSub.Load() && a.beatPull.Load()
 		if !a.connected.Swap(up) && up {
 			if fn := a.onConnect.Load(); fn != nil && *fn != nil {
-				go (*fn)()
+				a.wg.Add(1) // Close waits for it (the supervisor holds wg above zero)
+				go func() { defer a.wg.Done(); (*fn)() }()
 			}
 		}
 		if !subOK || !pullOK || a.sendFail.Load() {
