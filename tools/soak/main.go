@@ -42,6 +42,7 @@ import (
 
 type options struct {
 	duration, interval, think time.Duration
+	idle                      time.Duration
 	bin, csv, logPath, mcp    string
 	keep, verbose             bool
 	seed                      int
@@ -61,6 +62,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.duration, "duration", def, "how long to drive the load (env SOAK_DURATION)")
 	fs.DurationVar(&o.interval, "interval", 0, "sampling interval (0 = duration/60, between 5 s and 60 s)")
+	fs.DurationVar(&o.idle, "idle", 30*time.Second, "after the load, how long to measure neko's CPU use at rest (0 = skip)")
 	fs.DurationVar(&o.think, "think", 1500*time.Millisecond, "mean pause between a character's turns")
 	fs.StringVar(&o.bin, "bin", "build/bin/neko", "the headless neko binary")
 	fs.StringVar(&o.csv, "csv", "build/test-artifacts/soak.csv", "CSV of the samples")
@@ -256,6 +258,10 @@ loop:
 		log.Warn("drivers did not finish within 3 min of the end")
 	}
 	_ = rep.Close()
+	idle := -1.0 // share of one core at rest after the load; <0: not measured
+	if !crashed && !interrupted && o.idle > 0 {
+		idle, crashed, interrupted = measureIdle(ctx, n, o.idle)
+	}
 	stopped = true
 	clean, stopErr := n.Stop()
 
@@ -272,6 +278,9 @@ loop:
 		n.Warnings.Load(), n.Errors.Load(), n.BridgeReconnects.Load(), o.logPath, o.csv)
 
 	v := Judge(samples, o.duration, c.Errors(), DefaultLimits())
+	if idle >= 0 {
+		v.JudgeIdle(idle, o.idle, DefaultLimits())
+	}
 	switch {
 	case crashed:
 		v.Pass = false
@@ -291,6 +300,35 @@ loop:
 		return 1
 	}
 	return 0
+}
+
+// measureIdle lets neko rest for d after the load (its background work
+// settles first: 10 s) and returns the share of one core it used meanwhile.
+func measureIdle(ctx context.Context, n *Neko, d time.Duration) (share float64, crashed, interrupted bool) {
+	wait := func(d time.Duration) bool {
+		select {
+		case <-time.After(d):
+			return true
+		case <-n.Exited():
+			crashed = true
+		case <-ctx.Done():
+			interrupted = true
+		}
+		return false
+	}
+	if !wait(10 * time.Second) {
+		return -1, crashed, interrupted
+	}
+	c0, err := cpuTime(n.Pid())
+	t0 := time.Now()
+	if err != nil || !wait(d) {
+		return -1, crashed, interrupted
+	}
+	c1, err := cpuTime(n.Pid())
+	if err != nil {
+		return -1, false, false
+	}
+	return (c1 - c0).Seconds() / time.Since(t0).Seconds(), false, false
 }
 
 var metaToken = regexp.MustCompile(`<meta\s+name="neko-token"\s+content="([^"]+)"`)

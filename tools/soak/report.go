@@ -16,9 +16,10 @@ type Report struct {
 	f    *os.File
 	csv  *csv.Writer
 	path string
+	prev *Sample // for the CPU share since the last row
 }
 
-var columns = []string{"elapsed_s", "turns", "errors", "rss_mib", "goroutines", "open_files", "threads", "heap_mib", "go_held_mib", "rss_anon_mib", "rss_file_mib"}
+var columns = []string{"elapsed_s", "turns", "errors", "rss_mib", "goroutines", "open_files", "threads", "heap_mib", "go_held_mib", "rss_anon_mib", "rss_file_mib", "cpu_pct"}
 
 // NewReport writes the table header to out and creates the CSV at path
 // ("" = no CSV).
@@ -38,8 +39,8 @@ func NewReport(out io.Writer, path string) (*Report, error) {
 			return nil, err
 		}
 	}
-	fmt.Fprintf(out, "%8s %7s %6s %8s %9s %10s %10s %7s %8s %8s\n", "elapsed", "turns", "errors", "RSS MiB", "anon MiB",
-		"goroutines", "open files", "threads", "heap MiB", "Go MiB")
+	fmt.Fprintf(out, "%8s %7s %6s %8s %9s %10s %10s %7s %8s %8s %6s\n", "elapsed", "turns", "errors", "RSS MiB", "anon MiB",
+		"goroutines", "open files", "threads", "heap MiB", "Go MiB", "CPU %")
 	return r, nil
 }
 
@@ -48,8 +49,13 @@ func (r *Report) Add(s Sample) error {
 	rss := float64(s.RSSKiB) / 1024
 	heap := float64(s.HeapAlloc) / (1 << 20)
 	held := float64(s.GoHeld) / (1 << 20)
-	fmt.Fprintf(r.out, "%8s %7d %6d %8.1f %9.1f %10d %10d %7d %8.1f %8.1f\n", round(s.Elapsed), s.Turns, s.Errors, rss,
-		float64(s.AnonKiB)/1024, s.Goroutines, s.OpenFiles, s.Threads, heap, held)
+	cpu := 0.0 // percent of one core since the previous row
+	if r.prev != nil && s.Elapsed > r.prev.Elapsed {
+		cpu = 100 * (s.CPU - r.prev.CPU).Seconds() / (s.Elapsed - r.prev.Elapsed).Seconds()
+	}
+	r.prev = &s
+	fmt.Fprintf(r.out, "%8s %7d %6d %8.1f %9.1f %10d %10d %7d %8.1f %8.1f %6.1f\n", round(s.Elapsed), s.Turns, s.Errors, rss,
+		float64(s.AnonKiB)/1024, s.Goroutines, s.OpenFiles, s.Threads, heap, held, cpu)
 	if r.csv == nil {
 		return nil
 	}
@@ -57,7 +63,7 @@ func (r *Report) Add(s Sample) error {
 		strconv.FormatInt(s.Errors, 10), strconv.FormatFloat(rss, 'f', 2, 64), strconv.Itoa(s.Goroutines),
 		strconv.Itoa(s.OpenFiles), strconv.Itoa(s.Threads), strconv.FormatFloat(heap, 'f', 2, 64),
 		strconv.FormatFloat(held, 'f', 2, 64), strconv.FormatFloat(float64(s.AnonKiB)/1024, 'f', 2, 64),
-		strconv.FormatFloat(float64(s.FileKiB)/1024, 'f', 2, 64)})
+		strconv.FormatFloat(float64(s.FileKiB)/1024, 'f', 2, 64), strconv.FormatFloat(cpu, 'f', 1, 64)})
 	r.csv.Flush()
 	return r.csv.Error()
 }

@@ -7,11 +7,43 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
+// clockTicks is USER_HZ, the unit of /proc/pid/stat times (100 on Linux
+// whatever the kernel's own tick rate).
+const clockTicks = 100
+
+// cpuTime reads the user+system CPU time neko has used from /proc/pid/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read process stat: %w", err)
+	}
+	// The command name in field 2 may hold spaces: count from its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("process stat %q: no command name", b)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("process stat %q: too few fields", b)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("process stat: bad utime/stime %q %q", f[11], f[12])
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
 // procStats reads VmRSS (with its RssAnon and RssFile parts) and Threads
-// from /proc/pid/status and counts the entries of /proc/pid/fd.
+// from /proc/pid/status, the CPU time used, and counts the entries of
+// /proc/pid/fd.
 func procStats(pid int) (s Sample, err error) {
+	if s.CPU, err = cpuTime(pid); err != nil {
+		return s, err
+	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return s, fmt.Errorf("read process status: %w", err)

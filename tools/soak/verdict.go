@@ -18,9 +18,10 @@ type Sample struct {
 	FileKiB    int64 // RssFile: mapped files, mostly the executable's own pages
 	Goroutines int   // from GET /api/debug/runtime
 	HeapAlloc  uint64
-	GoHeld     uint64 // bytes the Go runtime holds (Sys − HeapReleased); RSS beyond it is SQLite's and the kernel's
-	OpenFiles  int    // entries of /proc/pid/fd
-	Threads    int    // Threads: of /proc/pid/status
+	GoHeld     uint64        // bytes the Go runtime holds (Sys − HeapReleased); RSS beyond it is SQLite's and the kernel's
+	OpenFiles  int           // entries of /proc/pid/fd
+	Threads    int           // Threads: of /proc/pid/status
+	CPU        time.Duration // user+system CPU time used so far
 }
 
 // Limits are the pass marks of the verdict.
@@ -33,6 +34,9 @@ type Limits struct {
 	// of the absolute and the relative figure.
 	GoroutineSlack, GoroutineSlackFrac float64
 	FileSlack, FileSlackFrac           float64
+	// MaxIdleCPU is the largest share of one core neko may use at rest after
+	// the load (a spinning loop shows as about 1).
+	MaxIdleCPU float64
 }
 
 // DefaultLimits are the marks `make soak` uses. Why these slacks: the
@@ -49,7 +53,8 @@ type Limits struct {
 // session (~75, about 45 of them between the two windows) still
 // overshoots these marks.
 func DefaultLimits() Limits {
-	return Limits{MaxRSSGrowth: 0.05, GoroutineSlack: 40, GoroutineSlackFrac: 0.15, FileSlack: 20, FileSlackFrac: 0.15}
+	return Limits{MaxRSSGrowth: 0.05, GoroutineSlack: 40, GoroutineSlackFrac: 0.15, FileSlack: 20, FileSlackFrac: 0.15,
+		MaxIdleCPU: 0.05}
 }
 
 // Windows splits the samples for the verdict: warm-up is the first 20 % of
@@ -145,9 +150,23 @@ func Judge(samples []Sample, duration time.Duration, failed int64, lim Limits) V
 			fail("%s grew from max %.0f to %.0f (allowed %.0f)", name, base, end, base+slack)
 		}
 	}
+	if cpu, wall := last[len(last)-1].CPU-first[0].CPU, last[len(last)-1].Elapsed-first[0].Elapsed; wall > 0 {
+		v.Lines = append(v.Lines, fmt.Sprintf("CPU under load %.1f %% of one core (after the warm-up)", 100*cpu.Seconds()/wall.Seconds()))
+	}
 	flat("goroutines", func(s Sample) float64 { return float64(s.Goroutines) }, lim.GoroutineSlack, lim.GoroutineSlackFrac)
 	flat("open files", func(s Sample) float64 { return float64(s.OpenFiles) }, lim.FileSlack, lim.FileSlackFrac)
 	return v
+}
+
+// JudgeIdle adds the CPU share neko used at rest over d after the load.
+func (v *Verdict) JudgeIdle(share float64, d time.Duration, lim Limits) {
+	v.Lines = append(v.Lines, fmt.Sprintf("CPU at rest %.2f %% of one core over %s after the load (limit %.0f %%)",
+		100*share, round(d), 100*lim.MaxIdleCPU))
+	if share > lim.MaxIdleCPU {
+		v.Pass = false
+		v.Reasons = append(v.Reasons, fmt.Sprintf("neko used %.1f %% of a core at rest (limit %.0f %%): something spins",
+			100*share, 100*lim.MaxIdleCPU))
+	}
 }
 
 func median(w []Sample, get func(Sample) float64) float64 {

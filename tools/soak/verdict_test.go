@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -96,5 +98,48 @@ func TestMedian(t *testing.T) {
 	}
 	if m := median([]Sample{{RSSKiB: 4}, {RSSKiB: 1}, {RSSKiB: 3}, {RSSKiB: 2}}, get); m != 2.5 {
 		t.Fatalf("even median %v", m)
+	}
+}
+
+func TestJudgeIdle(t *testing.T) {
+	var v Verdict
+	v.Pass = true
+	v.JudgeIdle(0.004, 30*time.Second, DefaultLimits())
+	if !v.Pass || !strings.Contains(v.String(), "CPU at rest 0.40 %") {
+		t.Fatalf("a quiet process failed:\n%s", v)
+	}
+	v.JudgeIdle(0.97, 30*time.Second, DefaultLimits())
+	if v.Pass || !strings.Contains(strings.Join(v.Reasons, ";"), "spins") {
+		t.Fatalf("a spinning process passed:\n%s", v)
+	}
+}
+
+// cpuTime reads this very process and agrees with getrusage(2) about the
+// CPU it burns (to the 10 ms tick of /proc).
+func TestCPUTimeOfARealProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here")
+	}
+	rusage := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	r0 := rusage()
+	c0, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for x := 0; rusage()-r0 < 300*time.Millisecond; x++ {
+	}
+	c1, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := rusage()
+	if got, want := c1-c0, r1-r0; got < want-60*time.Millisecond || got > want+60*time.Millisecond {
+		t.Fatalf("/proc says %v of CPU, getrusage %v", got, want)
 	}
 }
