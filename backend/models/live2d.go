@@ -143,17 +143,24 @@ func (h *Handler) getLive2DEmotions(w http.ResponseWriter, r *http.Request) {
 // Model files come from uploads and the workshop, so nothing in them may
 // make this fail: fields of the wrong type are ignored.
 func emotionsOf(o *config.Object) emotionMapping {
-	em := emotionMapping{Motions: map[string][]string{}, Expressions: map[string][]string{}}
-	if ok, err := o.Get("EmotionMapping", &em); ok && err == nil {
-		if em.Motions == nil {
-			em.Motions = map[string][]string{}
-		}
-		if em.Expressions == nil {
-			em.Expressions = map[string][]string{}
-		}
-		return em
+	var em emotionMapping
+	if ok, err := o.Get("EmotionMapping", &em); !ok || err != nil {
+		em = emotionsFromFiles(o)
 	}
-	em = emotionMapping{Motions: map[string][]string{}, Expressions: map[string][]string{}}
+	if em.Motions == nil {
+		em.Motions = map[string][]string{}
+	}
+	if em.Expressions == nil {
+		em.Expressions = map[string][]string{}
+	}
+	return em
+}
+
+// emotionsFromFiles is the mapping a model without EmotionMapping gets:
+// motions by group, expressions by the emotion their name starts with
+// ("happy_1" → happy, anything else → neutral).
+func emotionsFromFiles(o *config.Object) emotionMapping {
+	em := emotionMapping{Motions: map[string][]string{}, Expressions: map[string][]string{}}
 	var refs struct {
 		Motions     map[string][]struct{ File string } `json:"Motions"`
 		Expressions []struct{ Name, File string }      `json:"Expressions"`
