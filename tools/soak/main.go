@@ -249,8 +249,8 @@ loop:
 	}
 	tick.Stop()
 	close(stopLoad)
-	if !crashed && !interrupted {
-		take() // the end of the load
+	if !crashed && !interrupted && (len(samples) == 0 || time.Since(start)-samples[len(samples)-1].Elapsed > time.Second) {
+		take() // the end of the load, unless the last tick just took it
 	}
 	select {
 	case <-loadDone:
