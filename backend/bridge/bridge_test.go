@@ -59,6 +59,16 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// eventsOf returns a channel and an onEvent that forwards events of typ to it.
+func eventsOf(typ string) (chan bridge.Event, func(bridge.Event)) {
+	ch := make(chan bridge.Event, 8)
+	return ch, func(ev bridge.Event) {
+		if ev.EventType == typ {
+			ch <- ev
+		}
+	}
+}
+
 func startPair(t testing.TB, cfg bridge.Config, onEvent func(bridge.Event)) (*bridge.MainSide, *bridge.AgentSide) {
 	t.Helper()
 	m := bridge.NewMainSide(cfg, onEvent, nil)
@@ -306,12 +316,7 @@ func TestRecoveryAfterMainRestart(t *testing.T) {
 // restarts, so the agent can tell a new main server its state.
 func TestOnConnectAfterMainRestart(t *testing.T) {
 	cfg := testConfig(t)
-	got := make(chan bridge.Event, 8)
-	onEvent := func(ev bridge.Event) {
-		if ev.EventType == bridge.TypeAgentStatusUpdate {
-			got <- ev
-		}
-	}
+	got, onEvent := eventsOf(bridge.TypeAgentStatusUpdate)
 	m := bridge.NewMainSide(cfg, onEvent, nil)
 	if err := m.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -357,12 +362,8 @@ func TestOnConnectAfterMainRestart(t *testing.T) {
 // silence was noticed (its heartbeat sequence starts over).
 func TestAgentLostOnSilenceAndOnRestart(t *testing.T) {
 	cfg := testConfig(t)
-	lost := make(chan bridge.Event, 4)
-	m, a := startPair(t, cfg, func(ev bridge.Event) {
-		if ev.EventType == bridge.TypeAgentLost {
-			lost <- ev
-		}
-	})
+	lost, onEvent := eventsOf(bridge.TypeAgentLost)
+	m, a := startPair(t, cfg, onEvent)
 	a.Close()
 	select {
 	case ev := <-lost:

@@ -40,12 +40,8 @@ func rawZMTPPush() []byte {
 // app: the main side stays up and the real agent's events still arrive.
 func TestHostileFrameHeaderDoesNotCrash(t *testing.T) {
 	cfg := testConfig(t)
-	got := make(chan bridge.Event, 8)
-	_, a := startPair(t, cfg, func(ev bridge.Event) {
-		if ev.EventType == bridge.TypeTaskResult {
-			got <- ev
-		}
-	})
+	got, onEvent := eventsOf(bridge.TypeTaskResult)
+	_, a := startPair(t, cfg, onEvent)
 	for i := 0; i < 3; i++ {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.AgentPort))
 		if err != nil {
@@ -83,12 +79,8 @@ func TestHostileFrameHeaderDoesNotCrash(t *testing.T) {
 // a request it cannot take is refused rather than acknowledged and lost.
 func TestSlowAgentKeepsTheLinkUp(t *testing.T) {
 	cfg := testConfig(t)
-	lost := make(chan bridge.Event, 4)
-	m, a := startPair(t, cfg, func(ev bridge.Event) {
-		if ev.EventType == bridge.TypeAgentLost {
-			lost <- ev
-		}
-	})
+	lost, onEvent := eventsOf(bridge.TypeAgentLost)
+	m, a := startPair(t, cfg, onEvent)
 	for i := 0; i < 200; i++ {
 		if err := m.Publish(bridge.Event{EventType: bridge.TypeSessionEvent, LanlanName: bridge.For("小天"), Text: "x"}); err != nil {
 			t.Fatal(err)

@@ -228,10 +228,7 @@ func TestAgentKilledMidTask(t *testing.T) {
 			t.Logf("agent process output:\n%s\nmain log (agent lines):\n%s", agent.out, grepLines(mainLog.String(), "agent")+grepLines(mainLog.String(), "analy"))
 		}
 	})
-	running := p.waitFor(30*time.Second, "the task running", func(m map[string]any) bool {
-		task, _ := m["task"].(map[string]any)
-		return m["type"] == "agent_task_update" && task["status"] == "running"
-	})["task"].(map[string]any)
+	running := p.task(30*time.Second, "the task running", nil, "running")
 	select {
 	case <-toolStarted:
 	case <-time.After(15 * time.Second):
@@ -243,10 +240,7 @@ func TestAgentKilledMidTask(t *testing.T) {
 
 	// (a) The task is reported failed, with a reason, by the same message
 	// the agent would send, plus the error toast.
-	failed := p.waitFor(5*time.Second, "the task reported failed", func(m map[string]any) bool {
-		task, _ := m["task"].(map[string]any)
-		return m["type"] == "agent_task_update" && task["id"] == running["id"] && task["status"] == "failed"
-	})["task"].(map[string]any)
+	failed := p.task(5*time.Second, "the task reported failed", running["id"], "failed")
 	t.Logf("task %v reported failed %v after the kill: %v", failed["id"], time.Since(killed).Round(time.Millisecond), failed["error"])
 	if reason, _ := failed["error"].(string); !strings.Contains(reason, "agent") || failed["end_time"] == nil || failed["type"] != "mcp" {
 		t.Fatalf("failed task lacks a clear reason or end time: %v", failed)
@@ -297,10 +291,7 @@ func TestAgentKilledMidTask(t *testing.T) {
 	if got := p.reply(15 * time.Second); got != "Sure, I am here." {
 		t.Fatalf("reply %q", got)
 	}
-	running = p.waitFor(30*time.Second, "the second task running", func(m map[string]any) bool {
-		task, _ := m["task"].(map[string]any)
-		return m["type"] == "agent_task_update" && task["status"] == "running"
-	})["task"].(map[string]any)
+	running = p.task(30*time.Second, "the second task running", nil, "running")
 	select {
 	case <-toolStarted:
 	case <-time.After(15 * time.Second):
@@ -309,10 +300,7 @@ func TestAgentKilledMidTask(t *testing.T) {
 	agent.kill()
 	killed = time.Now()
 	agent.start()
-	failed = p.waitFor(5*time.Second, "the second task reported failed", func(m map[string]any) bool {
-		task, _ := m["task"].(map[string]any)
-		return m["type"] == "agent_task_update" && task["id"] == running["id"] && task["status"] == "failed"
-	})["task"].(map[string]any)
+	failed = p.task(5*time.Second, "the second task reported failed", running["id"], "failed")
 	t.Logf("second task reported failed %v after the kill: %v", time.Since(killed).Round(time.Millisecond), failed["error"])
 	if !eventually(2*time.Second, s.AgentConnected) {
 		t.Fatal("bridge not healed after the quick restart")

@@ -146,6 +146,16 @@ func (p *page) waitFor(d time.Duration, what string, ok func(m map[string]any) b
 	}
 }
 
+// task waits for an agent_task_update with the given status (of the task
+// with id, when id is not nil) and returns its task.
+func (p *page) task(d time.Duration, what string, id any, status string) map[string]any {
+	p.t.Helper()
+	return p.waitFor(d, what, func(m map[string]any) bool {
+		task, _ := m["task"].(map[string]any)
+		return m["type"] == "agent_task_update" && task["status"] == status && (id == nil || task["id"] == id)
+	})["task"].(map[string]any)
+}
+
 // reply collects one streamed answer up to "turn end".
 func (p *page) reply(d time.Duration) string {
 	p.t.Helper()
