@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -129,18 +129,38 @@ func NewChatClient(ep Endpoint, opts ...ChatOption) *ChatClient {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.hc == nil {
-		c.hc = newHTTPClient(c.timeouts.Connect)
-		// Callers build clients per call or per session. A dropped client's
-		// own transport would keep its idle connections (a socket and two
-		// goroutines each) for IdleConnTimeout, so the soak saw hundreds of
-		// them: close them as soon as the client is garbage.
-		runtime.AddCleanup(c, func(tr *http.Transport) { tr.CloseIdleConnections() }, c.hc.Transport.(*http.Transport))
+		c.hc = sharedHTTPClient(c.timeouts.Connect)
 	}
 	return c
 }
 
 // Endpoint reports the endpoint the client talks to.
 func (c *ChatClient) Endpoint() Endpoint { return c.ep }
+
+// sharedClients holds one HTTP client per connect timeout for every
+// ChatClient built without WithHTTPClient. Callers build clients per call
+// (memory summaries, emotion, proactive chat) or per session; sharing the
+// transport lets each call reuse a warm keep-alive (and TLS) connection to
+// the provider instead of dialling again, and bounds the idle sockets to
+// MaxIdleConnsPerHost per provider host for the whole process.
+var sharedClients struct {
+	sync.Mutex
+	m map[time.Duration]*http.Client
+}
+
+func sharedHTTPClient(connect time.Duration) *http.Client {
+	sharedClients.Lock()
+	defer sharedClients.Unlock()
+	if hc, ok := sharedClients.m[connect]; ok {
+		return hc
+	}
+	if sharedClients.m == nil {
+		sharedClients.m = make(map[time.Duration]*http.Client)
+	}
+	hc := newHTTPClient(connect)
+	sharedClients.m[connect] = hc
+	return hc
+}
 
 func newHTTPClient(connect time.Duration) *http.Client {
 	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
