@@ -12,7 +12,7 @@ import (
 // prompt, so she never makes up a result of work still in progress.
 func (s *Services) agentTasks(ctx context.Context, name string) []string {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/tasks", s.Ports.Agent), nil)
-	resp, err := s.internalClient().Do(req)
+	resp, err := s.internal.Do(req)
 	if err != nil {
 		return nil
 	}

@@ -53,6 +53,7 @@ type Services struct {
 	bridgeA  *bridge.AgentSide
 	token    *guard.TokenStore // per-install CSRF token, handed to our pages
 	instance string            // instance token: main ↔ memory/agent only, never in a page
+	internal *http.Client      // main → memory/agent calls, one keep-alive pool for all of them
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when a server stops on its own or asks to quit
 	ctx      context.Context
@@ -153,6 +154,7 @@ func start(parent context.Context, o Options) (*Services, error) {
 	if s.instance, err = instanceToken(s.Store.Paths.File(".neko_instance"), o.Only == ""); err != nil {
 		return fail(err)
 	}
+	s.internal = newInternalClient(s.instance)
 	// Order: memory, agent, main (main's routers call the other two).
 	for _, name := range []string{"memory", "agent", "main"} {
 		ln, ok := p.Listeners[name]

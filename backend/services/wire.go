@@ -95,12 +95,15 @@ func (s *Services) buildMain() (*component, error) {
 	router := newAgentEvents(s.opts.Log)
 	router.answers = s.agentAnswers
 	s.bridgeM = bridge.NewMainSide(s.bridgeConfig(), router.handle, s.opts.Log)
-	if err := s.bridgeM.Start(s.ctx); err != nil {
-		return nil, err
-	}
 	an := &analyzer{bridge: s.bridgeM}
 	hub := s.newHub(func() *analyzer { return an })
+	// The router is complete before the bridge starts: an agent that is
+	// already up announces its status the moment the link comes up.
 	router.hasSession, router.deliver, router.analyzer = hub.HasSession, hub.AgentEvent, an
+	if err := s.bridgeM.Start(s.ctx); err != nil {
+		hub.Close()
+		return nil, err
+	}
 	ex, err := s.buildMainExtras(hub)
 	if err != nil {
 		hub.Close()
@@ -113,7 +116,7 @@ func (s *Services) buildMain() (*component, error) {
 			Store:         s.Store,
 			Assets:        s.opts.Assets,
 			Log:           s.opts.Log,
-			Agent:         agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internalClient()}),
+			Agent:         agent.NewProxyHandler(agentURL, agent.ProxyOptions{Logger: s.opts.Log, Client: s.internal}),
 			Memory:        memory.NewBrowserHandler(s.memoryClient(), reviewSetting{s.Store}, s.opts.Log),
 			WebSocket:     hub,
 			Sessions:      hub,
@@ -150,7 +153,7 @@ func (s *Services) agentAnswers() bool {
 	if err != nil {
 		return false
 	}
-	resp, err := s.internalClient().Do(req)
+	resp, err := s.internal.Do(req)
 	if err != nil {
 		return false
 	}
@@ -158,12 +161,14 @@ func (s *Services) agentAnswers() bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// internalClient talks to the memory and agent servers: loopback only, no
-// proxy, and the instance token they require.
-func (s *Services) internalClient() *http.Client {
+// newInternalClient talks to the memory and agent servers: loopback only,
+// no proxy, and the instance token they require. Services builds one, so
+// calls made per turn (the agent's task list for her prompt) reuse a
+// keep-alive connection instead of each leaving one idle for 90 s.
+func newInternalClient(instance string) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
-	return &http.Client{Transport: instanceAuth{next: tr, token: s.instance}}
+	return &http.Client{Transport: instanceAuth{next: tr, token: instance}}
 }
 
 type instanceAuth struct {
