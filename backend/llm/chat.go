@@ -11,8 +11,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"neko/backend/clientpool"
 )
 
 // Endpoint is one OpenAI-compatible endpoint: BaseURL like
@@ -129,7 +130,7 @@ func NewChatClient(ep Endpoint, opts ...ChatOption) *ChatClient {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.hc == nil {
-		c.hc = sharedHTTPClient(c.timeouts.Connect)
+		c.hc = sharedClients.Get(c.timeouts.Connect)
 	}
 	return c
 }
@@ -138,29 +139,9 @@ func NewChatClient(ep Endpoint, opts ...ChatOption) *ChatClient {
 func (c *ChatClient) Endpoint() Endpoint { return c.ep }
 
 // sharedClients holds one HTTP client per connect timeout for every
-// ChatClient built without WithHTTPClient. Callers build clients per call
-// (memory summaries, emotion, proactive chat) or per session; sharing the
-// transport lets each call reuse a warm keep-alive (and TLS) connection to
-// the provider instead of dialling again, and bounds the idle sockets to
-// MaxIdleConnsPerHost per provider host for the whole process.
-var sharedClients struct {
-	sync.Mutex
-	m map[time.Duration]*http.Client
-}
-
-func sharedHTTPClient(connect time.Duration) *http.Client {
-	sharedClients.Lock()
-	defer sharedClients.Unlock()
-	if hc, ok := sharedClients.m[connect]; ok {
-		return hc
-	}
-	if sharedClients.m == nil {
-		sharedClients.m = make(map[time.Duration]*http.Client)
-	}
-	hc := newHTTPClient(connect)
-	sharedClients.m[connect] = hc
-	return hc
-}
+// ChatClient built without WithHTTPClient: callers build clients per call
+// or per session, and a shared transport reuses connections across them.
+var sharedClients = clientpool.New(newHTTPClient)
 
 func newHTTPClient(connect time.Duration) *http.Client {
 	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}

@@ -44,7 +44,7 @@ func NewCogTTS(cfg CogTTSConfig) *CogTTS {
 	if cfg.Voice == "" {
 		cfg.Voice = "tongtong"
 	}
-	return &CogTTS{cfg: cfg, client: newHTTPClient(cfg.HandshakeTimeout)}
+	return &CogTTS{cfg: cfg, client: httpClient(cfg.HandshakeTimeout)}
 }
 
 // Name implements Engine.
@@ -53,11 +53,8 @@ func (e *CogTTS) Name() string { return "cogtts" }
 // Prepare implements Engine; the endpoint has no session to open.
 func (e *CogTTS) Prepare(ctx context.Context) error { return nil }
 
-// Close implements Engine.
-func (e *CogTTS) Close() error {
-	e.client.CloseIdleConnections()
-	return nil
-}
+// Close implements Engine; the connections stay in the shared pool.
+func (e *CogTTS) Close() error { return nil }
 
 // Start implements Engine.
 func (e *CogTTS) Start(ctx context.Context, speechID string, sink Sink) (Stream, error) {

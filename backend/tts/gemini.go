@@ -44,7 +44,7 @@ func NewGemini(cfg GeminiConfig) *Gemini {
 	if cfg.Voice == "" {
 		cfg.Voice = "Leda"
 	}
-	return &Gemini{cfg: cfg, client: newHTTPClient(cfg.HandshakeTimeout)}
+	return &Gemini{cfg: cfg, client: httpClient(cfg.HandshakeTimeout)}
 }
 
 // Name implements Engine.
@@ -53,11 +53,8 @@ func (e *Gemini) Name() string { return "gemini" }
 // Prepare implements Engine; the endpoint has no session to open.
 func (e *Gemini) Prepare(ctx context.Context) error { return nil }
 
-// Close implements Engine.
-func (e *Gemini) Close() error {
-	e.client.CloseIdleConnections()
-	return nil
-}
+// Close implements Engine; the connections stay in the shared pool.
+func (e *Gemini) Close() error { return nil }
 
 // Start implements Engine.
 func (e *Gemini) Start(ctx context.Context, speechID string, sink Sink) (Stream, error) {

@@ -11,17 +11,28 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"neko/backend/clientpool"
 )
 
 // DefaultIdleTimeout ends a provider response that stops sending data.
 const DefaultIdleTimeout = 30 * time.Second
 
-// newHTTPClient returns a client whose response-header wait is bounded by
-// headerTimeout (the "ready" bound of an HTTP provider).
-func newHTTPClient(headerTimeout time.Duration) *http.Client {
+// sharedClients holds one client per header timeout: every chat builds its
+// own engine, and the shared transport lets a new chat's first sentence
+// reuse a warm connection to the TTS provider.
+var sharedClients = clientpool.New(newHTTPClient)
+
+// httpClient returns the shared client whose response-header wait is
+// bounded by headerTimeout (the "ready" bound of an HTTP provider).
+func httpClient(headerTimeout time.Duration) *http.Client {
 	if headerTimeout <= 0 {
 		headerTimeout = DefaultHandshakeTimeout
 	}
+	return sharedClients.Get(headerTimeout)
+}
+
+func newHTTPClient(headerTimeout time.Duration) *http.Client {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: headerTimeout, KeepAlive: 30 * time.Second}).DialContext,

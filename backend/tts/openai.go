@@ -49,7 +49,7 @@ func NewOpenAI(cfg OpenAIConfig) *OpenAI {
 	if cfg.Voice == "" {
 		cfg.Voice = "marin"
 	}
-	return &OpenAI{cfg: cfg, client: newHTTPClient(cfg.HandshakeTimeout)}
+	return &OpenAI{cfg: cfg, client: httpClient(cfg.HandshakeTimeout)}
 }
 
 // Name implements Engine.
@@ -58,11 +58,8 @@ func (e *OpenAI) Name() string { return "openai" }
 // Prepare implements Engine; the endpoint has no session to open.
 func (e *OpenAI) Prepare(ctx context.Context) error { return nil }
 
-// Close implements Engine.
-func (e *OpenAI) Close() error {
-	e.client.CloseIdleConnections()
-	return nil
-}
+// Close implements Engine; the connections stay in the shared pool.
+func (e *OpenAI) Close() error { return nil }
 
 // Start implements Engine.
 func (e *OpenAI) Start(ctx context.Context, speechID string, sink Sink) (Stream, error) {
