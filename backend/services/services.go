@@ -285,6 +285,12 @@ func (s *Services) Shutdown(ctx context.Context) error {
 		}
 		switch name {
 		case "main":
+			// With both ends in this process the agent's side goes first:
+			// left up while memory settles, it would warn that main is
+			// unreachable.
+			if s.bridgeA != nil {
+				s.bridgeA.Close()
+			}
 			if s.bridgeM != nil {
 				s.bridgeM.Close()
 			}

@@ -85,10 +85,23 @@ func TestStartHealthAndOrderedShutdown(t *testing.T) {
 			t.Errorf("bad event line %q", line)
 		}
 	}
+	// A request memory is still reading holds its shutdown for a while, as
+	// a slow summary does: nothing may warn meanwhile.
+	slow, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.Ports.Memory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := slow.Write([]byte("GET /health HTTP/1.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(1500*time.Millisecond, func() { slow.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("warnings during an orderly shutdown:\n%s", logs)
 	}
 	var order []string
 	for _, line := range strings.Split(logs.String(), "\n") {
