@@ -11,17 +11,11 @@ import (
 	"go.uber.org/goleak"
 
 	"neko/backend/bridge"
+	"neko/backend/testutil/zmqleak"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// zmq4 leaves one goroutine per closed PUB socket (DESIGN §4).
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*pubMWriter).run"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*qreader).listen"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*socket).connReaper"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*Conn).read"),
-		goleak.IgnoreAnyFunction("internal/poll.runtime_pollWait"),
-	)
+	goleak.VerifyTestMain(m, zmqleak.Ignore()...)
 }
 
 func freePorts(t testing.TB, n int) []int {

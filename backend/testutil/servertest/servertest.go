@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"neko/backend/launcher"
+	"neko/backend/testutil/zmqleak"
 )
 
 // Main runs the tests with a goroutine leak check. When childEnv is set in
@@ -28,14 +29,9 @@ func Main(m *testing.M, childEnv string) {
 		}
 		os.Exit(launcher.RunHeadless(o, nil, os.Stdout, os.Stderr))
 	}
-	goleak.VerifyTestMain(m,
-		// zmq4 sockets stop their goroutines a moment after Close returns.
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*pubMWriter).run"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*qreader).listen"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*socket).connReaper"),
-		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*Conn).read"),
-		goleak.IgnoreAnyFunction("internal/poll.runtime_pollWait"),
+	goleak.VerifyTestMain(m, append(zmqleak.Ignore(),
+		// Idle keep-alive connections of the shared HTTP pools.
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-	)
+	)...)
 }
