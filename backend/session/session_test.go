@@ -416,19 +416,24 @@ func TestRealtimeVoiceTurn(t *testing.T) {
 		return llmtest.RealtimeReply{Chunks: chunks, Audio: audio, Delay: 30 * time.Millisecond}
 	})
 	conn.Respond()
-	before := c.Until(10*time.Second, func(f frame) bool { return f.Binary != nil })
-	oldID := ""
-	for _, f := range before {
-		if f.JSON != nil && f.JSON["type"] == "audio_chunk" {
-			oldID = f.JSON["speech_id"].(string)
+	// Barge in once the long reply is playing: its text has arrived (the
+	// response has begun) and then an audio pair of it (the first turn's
+	// last pair may still have been on its way before).
+	oldID, playing := "", false
+	c.Until(10*time.Second, func(f frame) bool {
+		switch {
+		case f.JSON != nil && f.JSON["type"] == "gemini_response" && f.JSON["text"] == "很长的话":
+			playing = true
+		case playing && f.JSON != nil && f.JSON["type"] == "audio_chunk":
+			oldID, _ = f.JSON["speech_id"].(string)
 		}
-	}
+		return oldID != ""
+	})
 	conn.SpeechStarted()
 	conn.SpeechStopped()
-	after := c.Until(10*time.Second, func(f frame) bool {
+	c.Until(10*time.Second, func(f frame) bool {
 		return f.JSON != nil && f.JSON["type"] == "user_activity" && f.JSON["interrupted_speech_id"] == oldID
 	})
-	_ = after
 	conn.WaitType(5*time.Second, "response.cancel")
 	deadline := time.After(500 * time.Millisecond)
 drain:
