@@ -18,10 +18,9 @@ import (
 
 // Seed gives a character a lived-in archive before the load starts: n
 // archived messages over the past 90 days, imported through the memory
-// server's own import route. A long-time user's archive has filled
-// SQLite's page caches (a few MiB per character) and the vector index;
-// without it a 10-minute soak mostly measures those caches filling, not
-// leaks.
+// server's own import route. A long-time user's archive has warmed
+// SQLite's page caches and filled the vector index; without it a
+// 10-minute soak mostly measures those filling, not leaks.
 func (m *Memory) Seed(ctx context.Context, name string, n int, rng *rand.Rand) error {
 	ex := memory.Export{Format: memory.ExportFormat, Name: name, ExportedAt: time.Now()}
 	start := time.Now().Add(-90 * 24 * time.Hour)

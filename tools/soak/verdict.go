@@ -134,9 +134,14 @@ func Judge(samples []Sample, duration time.Duration, failed int64, lim Limits) V
 	f1 := median(last, func(s Sample) float64 { return float64(s.FileKiB) })
 	v.Lines = append(v.Lines, fmt.Sprintf("  of which anonymous %.1f → %.1f MiB, file-backed %.1f → %.1f MiB",
 		a0/1024, a1/1024, f0/1024, f1/1024))
+	// What the Go runtime holds tells Go heap growth from memory allocated
+	// outside it (SQLite's page caches in the pure-Go driver).
+	g0 := median(first, func(s Sample) float64 { return float64(s.GoHeld) / 1024 })
+	g1 := median(last, func(s Sample) float64 { return float64(s.GoHeld) / 1024 })
+	v.Lines = append(v.Lines, fmt.Sprintf("  the Go runtime holds %.1f → %.1f MiB", g0/1024, g1/1024))
 	if m0 <= 0 || growth >= lim.MaxRSSGrowth {
-		fail("RSS grew %.2f %% (limit %.0f %%): anonymous memory %+.1f MiB, file-backed pages %+.1f MiB",
-			100*growth, 100*lim.MaxRSSGrowth, (a1-a0)/1024, (f1-f0)/1024)
+		fail("RSS grew %.2f %% (limit %.0f %%): anonymous memory %+.1f MiB (Go runtime %+.1f MiB), file-backed pages %+.1f MiB",
+			100*growth, 100*lim.MaxRSSGrowth, (a1-a0)/1024, (g1-g0)/1024, (f1-f0)/1024)
 	}
 	flat := func(name string, get func(Sample) float64, abs, frac float64) {
 		base := maxOf(first, get)

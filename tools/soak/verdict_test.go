@@ -62,6 +62,13 @@ func TestJudgeCatchesLeaks(t *testing.T) {
 			s.RSSKiB += int64(i) * 400 // +0.4 MiB per sample: ~+10 % over the steady part
 			return s
 		}, 0, "RSS grew"},
+		"rss held by the Go runtime": {func(i int, at time.Duration) Sample {
+			s := steady(i, at)
+			s.RSSKiB += int64(i) * 400
+			s.AnonKiB += int64(i) * 400
+			s.GoHeld += uint64(i) * 400 << 10 // the same growth, inside the Go heap
+			return s
+		}, 0, "anonymous memory +14.5 MiB (Go runtime +14.5 MiB)"},
 		"goroutines": {func(i int, at time.Duration) Sample {
 			s := steady(i, at)
 			s.Goroutines += 2 * i // two per sample: +72 between the windows
