@@ -84,7 +84,10 @@ func (a *App) trayReady() {
 		wruntime.Quit(a.ctx)
 	})
 	go a.onClick(data, func() { openFolder(a.svc.Store.Paths.Root) })
-	go a.onClick(quit, func() { wruntime.Quit(a.ctx) })
+	go a.onClick(quit, func() {
+		a.log.Info("quit from the tray")
+		wruntime.Quit(a.ctx)
+	})
 }
 
 func (a *App) onClick(it *systray.MenuItem, fn func()) {

@@ -120,7 +120,7 @@ kill -0 "$pid" || { echo "smoke: the first instance died"; exit 1; }
 echo "smoke: a second launch attached to the running instance and exited"
 
 build/bin/traycheck -pid "$pid" -click Quit
-wait_exit "$pid" 20 || { echo "smoke: Quit from the tray did not exit within 2 s"; cat "$work/a.err"; exit 1; }
+wait_exit "$pid" 100 || { echo "smoke: Quit from the tray did not exit within 10 s"; cat "$work/a.err"; exit 1; }
 check_shutdown a
 echo "smoke: Quit from the tray exited cleanly"
 
@@ -143,7 +143,7 @@ sleep 1
 xdotool search --onlyvisible --name 'N.E.K.O' >/dev/null 2>&1 || { echo "smoke: the window hid itself after the settings page loaded"; exit 1; }
 echo "smoke: a settings page from the tray shows the window and it stays"
 build/bin/traycheck -pid "$pid" -click Quit >/dev/null
-wait_exit "$pid" 20 || { echo "smoke: Quit from the tray did not exit within 2 s (started in tray)"; cat "$work/d.err"; exit 1; }
+wait_exit "$pid" 100 || { echo "smoke: Quit from the tray did not exit within 10 s (started in tray)"; cat "$work/d.err"; exit 1; }
 check_shutdown d
 
 # Run C: pet mode with click-through (Linux: only the drag handle takes
